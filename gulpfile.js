@@ -1,11 +1,11 @@
 const path = require('path');
 const { task, src, dest } = require('gulp');
 
-// tsc only emits .js; the node and credential icons must sit next to them in dist/.
-task('build:icons', copyIcons);
+// tsc only emits .js: the icons and the codex file (*.node.json) must sit next to them in dist/.
+task('build:icons', copyStaticFiles);
 
-function copyIcons() {
-	const nodeSource = path.resolve('nodes', '**', '*.{png,svg}');
+function copyStaticFiles() {
+	const nodeSource = path.resolve('nodes', '**', '*.{png,svg,node.json}');
 	const nodeDestination = path.resolve('dist', 'nodes');
 	src(nodeSource, { encoding: false }).pipe(dest(nodeDestination));
 

@@ -1,0 +1,93 @@
+import type { ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
+
+export class AmazonIncentivesApi implements ICredentialType {
+	name = 'amazonIncentivesApi';
+
+	displayName = 'Amazon Incentives API';
+
+	icon: Icon = {
+		light: 'file:../nodes/AmazonIncentives/amazonIncentives.svg',
+		dark: 'file:../nodes/AmazonIncentives/amazonIncentives.dark.svg',
+	};
+
+	documentationUrl =
+		'https://github.com/n8n-nodes-amazon-incentives/n8n-nodes-amazon-incentives#credential';
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'Partner ID',
+			name: 'partnerId',
+			type: 'string',
+			default: '',
+			required: true,
+			placeholder: 'Awssb',
+			description:
+				'The 5-character partner ID Amazon issued (case-sensitive). Every request ID starts with it.',
+		},
+		{
+			displayName: 'Access Key ID',
+			name: 'accessKeyId',
+			type: 'string',
+			default: '',
+			required: true,
+			description:
+				'From the AGCOD credentials page of the Incentives API portal; sandbox and production have different keys',
+		},
+		{
+			displayName: 'Secret Access Key',
+			name: 'secretAccessKey',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+		},
+		{
+			displayName: 'Region',
+			name: 'region',
+			type: 'options',
+			options: [
+				{ name: 'North America (US, CA, MX)', value: 'na' },
+				{
+					name: 'Europe and Middle East (UK, DE, FR, IT, ES, NL, BE, PL, SE, TR, AE, SA, EG, ZA)',
+					value: 'eu',
+				},
+				{ name: 'Far East (JP, AU, SG)', value: 'fe' },
+			],
+			default: 'na',
+			description: 'The region group of your account; it picks the endpoint and the signing region',
+		},
+		{
+			displayName: 'Environment',
+			name: 'environment',
+			type: 'options',
+			options: [
+				{ name: 'Sandbox', value: 'sandbox', description: "Amazon's test endpoint: no real money" },
+				{ name: 'Production', value: 'production', description: 'Real gift cards, real money' },
+				{
+					name: 'Custom Endpoint',
+					value: 'custom',
+					description: 'Another AGCOD-compatible endpoint, such as the local sandbox of this package',
+				},
+			],
+			default: 'sandbox',
+		},
+		{
+			displayName: 'Endpoint',
+			name: 'endpoint',
+			type: 'string',
+			default: '',
+			placeholder: 'http://127.0.0.1:8787',
+			required: true,
+			displayOptions: { show: { environment: ['custom'] } },
+			description: 'Base URL of the endpoint. The Region above still sets the signing region.',
+		},
+		{
+			displayName: 'Ignore SSL Issues (Insecure)',
+			name: 'ignoreSslIssues',
+			type: 'boolean',
+			default: false,
+			displayOptions: { show: { environment: ['custom'] } },
+			description: 'Whether to accept a self-signed certificate from the custom endpoint',
+		},
+	];
+}

@@ -1,0 +1,237 @@
+import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+
+import { CURRENCY_RULES } from '../validation';
+
+type Show = { resource: string[]; operation: string[] };
+
+function shown(show: Show): INodeProperties['displayOptions'] {
+	return { show: { resource: show.resource, operation: show.operation } };
+}
+
+const currencyOptions: INodePropertyOptions[] = Object.entries(CURRENCY_RULES).map(([code, rule]) => ({
+	name: code,
+	value: code,
+	description: `${rule.min}–${rule.max} ${code}, region group ${rule.region}`,
+}));
+
+export function amountField(show: Show, description: string): INodeProperties {
+	return {
+		displayName: 'Amount',
+		name: 'amount',
+		type: 'number',
+		required: true,
+		default: 0,
+		typeOptions: { numberPrecision: 2, minValue: 0 },
+		displayOptions: shown(show),
+		description,
+	};
+}
+
+export function currencyField(show: Show): INodeProperties {
+	return {
+		displayName: 'Currency Code',
+		name: 'currencyCode',
+		type: 'options',
+		options: currencyOptions,
+		default: 'USD',
+		required: true,
+		displayOptions: shown(show),
+		description:
+			"The account's marketplace currency. It must belong to the credential's region group (na: USD, CAD, MXN; eu: EUR, GBP, PLN, SEK, TRY, AED, SAR, EGP, ZAR; fe: JPY, AUD, SGD).",
+	};
+}
+
+/** How a new transaction's request id is chosen: derived from an idempotency key (default) or given. */
+export function requestIdFields(show: Show, example: string): INodeProperties[] {
+	return [
+		{
+			displayName: 'Request ID Source',
+			name: 'requestIdMode',
+			type: 'options',
+			options: [
+				{
+					name: 'Derive From Idempotency Key',
+					value: 'derive',
+					description:
+						'Recommended: the same key always gives the same request ID, so re-runs never issue twice',
+				},
+				{
+					name: 'Explicit Request ID',
+					value: 'explicit',
+					description:
+						'Send this exact request ID (letters and digits, at most 40, starting with the Partner ID; sandbox mock IDs like F3003 are allowed outside production)',
+				},
+			],
+			default: 'derive',
+			displayOptions: shown(show),
+		},
+		{
+			displayName: 'Idempotency Key',
+			name: 'idempotencyKey',
+			type: 'string',
+			required: true,
+			default: '',
+			placeholder: example,
+			displayOptions: { show: { ...shown(show)!.show, requestIdMode: ['derive'] } },
+			description:
+				'A value that identifies this transaction in your data, such as an order, referral or reward ID. The request ID sent to Amazon is derived from it: the same key is never paid twice, however often the workflow runs.',
+		},
+		{
+			displayName: 'Request ID',
+			name: 'requestId',
+			type: 'string',
+			required: true,
+			default: '',
+			placeholder: 'Awssb0001',
+			displayOptions: { show: { ...shown(show)!.show, requestIdMode: ['explicit'] } },
+			description:
+				'The exact request ID to send. Re-using it returns the original result; a new ID is a new transaction.',
+		},
+	];
+}
+
+export function cardNumberField(show: Show): INodeProperties {
+	return {
+		displayName: 'Card Number',
+		name: 'cardNumber',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder: '1400000005567585358',
+		displayOptions: shown(show),
+		description:
+			'The physical card (WAC) number: 16 digits, or 19 with the 3-digit checksum as printed for Amazon. Spaces and hyphens are ignored.',
+	};
+}
+
+export function externalReferenceOption(): INodeProperties {
+	return {
+		displayName: 'External Reference',
+		name: 'externalReference',
+		type: 'string',
+		default: '',
+		description:
+			'Your own reference stored with the transaction at Amazon (at most 100 characters), e.g. an order or case ID',
+	};
+}
+
+export function accountTypeOption(): INodeProperties {
+	return {
+		displayName: 'Account Type',
+		name: 'accountType',
+		type: 'string',
+		default: '2',
+		description:
+			'AGCOD account.type code for the customer ID. "2" is believed to mean a Login with Amazon user ID; change it if Amazon tells you otherwise.',
+	};
+}
+
+export function extraBodyFieldsOption(): INodeProperties {
+	return {
+		displayName: 'Extra Body Fields (JSON)',
+		name: 'extraBodyFields',
+		type: 'json',
+		default: '{}',
+		description:
+			'Escape hatch for Login & Receive fields this node does not know yet: merged into the request body. Cannot replace the partner ID, request ID, amount or account.',
+	};
+}
+
+const OPERATIONS_WITH_NEW_TRANSACTIONS = {
+	resource: ['giftCard', 'physicalCard', 'amazonBalance'],
+	operation: ['create', 'activate', 'load'],
+};
+
+/** Behaviour settings shared by every operation. */
+export const optionsCollection: INodeProperties = {
+	displayName: 'Options',
+	name: 'options',
+	type: 'collection',
+	placeholder: 'Add Option',
+	default: {},
+	options: [
+		{
+			displayName: 'Claim Code Output',
+			name: 'claimCodeOutput',
+			type: 'options',
+			displayOptions: { show: { '/resource': ['giftCard'], '/operation': ['create'] } },
+			options: [
+				{ name: 'Include', value: 'include', description: 'Output the claim code to deliver it to the recipient' },
+				{
+					name: 'Mask',
+					value: 'mask',
+					description: 'Output only the last 4 characters, for workflows that record but do not deliver',
+				},
+				{ name: 'Omit', value: 'omit', description: 'Leave the claim code out of the output' },
+			],
+			default: 'include',
+			description:
+				'Amazon forbids storing claim codes: deliver them and let them go. Amazon returns the code again when the same request ID is sent.',
+		},
+		{
+			displayName: 'Format',
+			name: 'format',
+			type: 'options',
+			options: [
+				{ name: 'JSON', value: 'json' },
+				{ name: 'XML', value: 'xml' },
+			],
+			default: 'json',
+			description: 'Body format on the wire. The output is the same either way.',
+		},
+		{
+			displayName: 'Idempotency Namespace',
+			name: 'idempotencyNamespace',
+			type: 'string',
+			displayOptions: {
+				show: { '/resource': OPERATIONS_WITH_NEW_TRANSACTIONS.resource, '/operation': OPERATIONS_WITH_NEW_TRANSACTIONS.operation },
+			},
+			default: '',
+			placeholder: 'spring-referral-campaign',
+			description:
+				'Optional scope for idempotency keys, e.g. a campaign name: the same key in another namespace is a different transaction',
+		},
+		{
+			displayName: 'Max Concurrent Requests',
+			name: 'maxConcurrentRequests',
+			type: 'number',
+			typeOptions: { minValue: 1, maxValue: 100 },
+			default: 10,
+			description: 'How many items are in flight at once; raise it when Amazon answers slowly',
+		},
+		{
+			displayName: 'Max Retries',
+			name: 'maxRetries',
+			type: 'number',
+			typeOptions: { minValue: 0, maxValue: 20 },
+			default: 5,
+			description:
+				'Re-sends of the identical request after RESEND, throttling, timeouts, connection errors or 5xx answers. Refusals (FAILURE) are never retried.',
+		},
+		{
+			displayName: 'Requests Per Second',
+			name: 'requestsPerSecond',
+			type: 'number',
+			typeOptions: { minValue: 0.1, maxValue: 100, numberPrecision: 1 },
+			default: 10,
+			description:
+				"The account's rate limit, shared by every execution in this n8n process (10 for standard accounts). In queue mode divide it by the number of workers.",
+		},
+		{
+			displayName: 'Retry Budget (Seconds)',
+			name: 'retryBudget',
+			type: 'number',
+			typeOptions: { minValue: 1, maxValue: 600 },
+			default: 60,
+			description: 'Wall-clock limit for all attempts of one item before it fails as retryable',
+		},
+		{
+			displayName: 'Timeout (Ms)',
+			name: 'timeout',
+			type: 'number',
+			typeOptions: { minValue: 100, maxValue: 120000 },
+			default: 6000,
+			description: 'Per attempt. Amazon recommends 6 seconds.',
+		},
+	],
+};

@@ -1,0 +1,308 @@
+import { type IDataObject, type IExecuteFunctions, NodeOperationError } from 'n8n-workflow';
+
+import { type RequestIdKind, deriveRequestId, requestIdProblem } from './requestId';
+import type { AgcodConnection } from './transport/AgcodTransport';
+import type { AgcodOperation, BodyFormat, JsonObject } from './transport/codec';
+import {
+	InputError,
+	readAmount,
+	readBoolean,
+	readCardNumber,
+	readCurrencyCode,
+	readIdempotencyKey,
+	readJsonObject,
+	readOptionalText,
+	readText,
+} from './validation';
+
+export type ClaimCodeOutput = 'include' | 'mask' | 'omit';
+
+/** One item turned into a validated AGCOD call; nothing has been sent yet. */
+export interface PreparedCall {
+	operation: AgcodOperation;
+	body: JsonObject;
+	/** The request id this call is about (created, cancelled, checked …); absent for GetAvailableFunds. */
+	requestId?: string;
+	format: BodyFormat;
+	timeoutMs: number;
+	maxRetries: number;
+	retryBudgetMs: number;
+	claimCodeOutput: ClaimCodeOutput;
+}
+
+interface OperationDefinition {
+	agcod: AgcodOperation;
+	prepare(read: ItemReader, connection: AgcodConnection): { body: JsonObject; requestId?: string };
+}
+
+/** Reads one item's parameters; a parameter n8n cannot resolve fails the item, naming the field. */
+export class ItemReader {
+	constructor(
+		private readonly context: IExecuteFunctions,
+		readonly itemIndex: number,
+	) {}
+
+	param(name: string, fallback?: unknown): unknown {
+		try {
+			return this.context.getNodeParameter(name, this.itemIndex, fallback);
+		} catch (error) {
+			throw new NodeOperationError(
+				this.context.getNode(),
+				`Item ${this.itemIndex}: invalid ${name}: ${name} could not be read: ${(error as Error).message}`,
+				{ itemIndex: this.itemIndex, description: 'Nothing was sent to Amazon for this item.' },
+			);
+		}
+	}
+
+	/** A field of a collection parameter (additionalFields, options); undefined when not set. */
+	field(collection: string, name: string): unknown {
+		const value = this.param(collection, {});
+		if (value === null || typeof value !== 'object' || Array.isArray(value))
+			throw new InputError(collection, `${collection} must be an object`);
+		return (value as IDataObject)[name];
+	}
+}
+
+const TEXT_100 = { maxLength: 100 };
+const ALPHANUMERIC_40 = {
+	maxLength: 40,
+	pattern: /^[A-Za-z0-9]+$/,
+	patternHint: 'may only contain letters and digits',
+};
+
+function newTransactionId(read: ItemReader, connection: AgcodConnection, kind: RequestIdKind): string {
+	if (read.param('requestIdMode', 'derive') === 'explicit') return existingRequestId(read, connection, 'requestId');
+	const key = readIdempotencyKey(read.param('idempotencyKey'));
+	const namespace = readOptionalText(read.field('options', 'idempotencyNamespace'), 'idempotencyNamespace', TEXT_100) ?? '';
+	return deriveRequestId(connection.partnerId, kind, key, namespace);
+}
+
+/** A request id the user copies from an earlier output (or a sandbox mock id). */
+function existingRequestId(read: ItemReader, connection: AgcodConnection, field: string): string {
+	const requestId = readText(read.param(field), field, { maxLength: 200 });
+	const problem = requestIdProblem(requestId, connection.partnerId, connection.environment !== 'production');
+	if (problem) throw new InputError(field, `${field} "${requestId.slice(0, 50)}" ${problem}`);
+	return requestId;
+}
+
+function money(read: ItemReader, connection: AgcodConnection): { currencyCode: string; amount: number } {
+	const currencyCode = readCurrencyCode(read.param('currencyCode'), connection.region);
+	return { currencyCode, amount: readAmount(read.param('amount'), currencyCode) };
+}
+
+/** Drops unset optional fields so the body carries only what the user gave. */
+function compact(body: Record<string, JsonObject[string] | undefined>): JsonObject {
+	const result: JsonObject = {};
+	for (const [key, value] of Object.entries(body)) if (value !== undefined) result[key] = value;
+	return result;
+}
+
+function optionalText(read: ItemReader, collection: string, name: string, maxLength: number) {
+	return readOptionalText(read.field(collection, name), name, { maxLength });
+}
+
+function transactionSource(read: ItemReader): JsonObject | undefined {
+	const wrapper = read.field('additionalFields', 'transactionSource') as IDataObject | undefined;
+	const source = wrapper?.source as IDataObject | undefined;
+	if (!source) return undefined;
+	const sourceDetails = readOptionalText(source.sourceDetails, 'sourceDetails', { maxLength: 200 });
+	if (sourceDetails !== undefined && !('institutionName' in readJsonObject(sourceDetails, 'sourceDetails')))
+		throw new InputError('sourceDetails', 'sourceDetails must be JSON with an institutionName key');
+	return compact({
+		sourceId: readText(source.sourceId, 'sourceId', { maxLength: 20 }),
+		institutionId: readOptionalText(source.institutionId, 'institutionId', { maxLength: 20 }),
+		sourceDetails,
+	});
+}
+
+/** Login & Receive fields follow Amazon's documented names as understood; see the README. */
+function balanceAccount(read: ItemReader): JsonObject {
+	return {
+		id: readText(read.param('amazonCustomerId'), 'amazonCustomerId', {
+			maxLength: 200,
+			pattern: /^\S+$/,
+			patternHint: 'may not contain spaces',
+		}),
+		type: readOptionalText(read.field('additionalFields', 'accountType'), 'accountType', { maxLength: 20 }) ?? '2',
+	};
+}
+
+const PROTECTED_BALANCE_FIELDS = ['partnerId', 'loadBalanceRequestId', 'amount', 'account'];
+
+function extraBodyFields(read: ItemReader): JsonObject {
+	const raw = read.field('additionalFields', 'extraBodyFields');
+	if (raw === undefined) return {};
+	const extra = readJsonObject(raw, 'extraBodyFields') as JsonObject;
+	const clash = PROTECTED_BALANCE_FIELDS.find((field) => field in extra);
+	if (clash)
+		throw new InputError('extraBodyFields', `extraBodyFields may not set "${clash}"; use the node's own field`);
+	return extra;
+}
+
+function balanceAmount(read: ItemReader, connection: AgcodConnection): JsonObject {
+	const { currencyCode, amount } = money(read, connection);
+	return { currencyCode, value: amount };
+}
+
+export const OPERATIONS: Readonly<Record<string, OperationDefinition>> = {
+	'giftCard:create': {
+		agcod: 'CreateGiftCard',
+		prepare(read, connection) {
+			const requestId = newTransactionId(read, connection, 'create');
+			const body = compact({
+				creationRequestId: requestId,
+				partnerId: connection.partnerId,
+				value: money(read, connection),
+				externalReference: optionalText(read, 'additionalFields', 'externalReference', 100),
+				programId: optionalText(read, 'additionalFields', 'programId', 100),
+				productType: optionalText(read, 'additionalFields', 'productType', 100),
+			});
+			return { body, requestId };
+		},
+	},
+	'giftCard:cancel': {
+		agcod: 'CancelGiftCard',
+		prepare(read, connection) {
+			const requestId = existingRequestId(read, connection, 'creationRequestId');
+			const gcId = readOptionalText(read.param('gcId', ''), 'gcId', ALPHANUMERIC_40);
+			return { body: compact({ creationRequestId: requestId, partnerId: connection.partnerId, gcId }), requestId };
+		},
+	},
+	'account:getAvailableFunds': {
+		agcod: 'GetAvailableFunds',
+		prepare: (_read, connection) => ({ body: { partnerId: connection.partnerId } }),
+	},
+	'physicalCard:activate': {
+		agcod: 'ActivateGiftCard',
+		prepare(read, connection) {
+			const cardNumber = readCardNumber(read.param('cardNumber'));
+			const requestId = newTransactionId(read, connection, 'activate');
+			const body = compact({
+				activationRequestId: requestId,
+				partnerId: connection.partnerId,
+				cardNumber,
+				value: money(read, connection),
+				externalReference: optionalText(read, 'additionalFields', 'externalReference', 100),
+				programId: optionalText(read, 'additionalFields', 'programId', 100),
+				productType: optionalText(read, 'additionalFields', 'productType', 100),
+				transactionSource: transactionSource(read),
+			});
+			return { body, requestId };
+		},
+	},
+	'physicalCard:deactivate': {
+		agcod: 'DeactivateGiftCard',
+		prepare(read, connection) {
+			const cardNumber = readCardNumber(read.param('cardNumber'));
+			const requestId = existingRequestId(read, connection, 'activationRequestId');
+			const body = compact({
+				activationRequestId: requestId,
+				partnerId: connection.partnerId,
+				cardNumber,
+				externalReference: optionalText(read, 'additionalFields', 'externalReference', 100),
+			});
+			return { body, requestId };
+		},
+	},
+	'physicalCard:getStatus': {
+		agcod: 'ActivationStatusCheck',
+		prepare(read, connection) {
+			const cardNumber = readCardNumber(read.param('cardNumber'));
+			// Amazon matches a status check to the activation it asks about by this id.
+			const requestId = existingRequestId(read, connection, 'activationRequestId');
+			return {
+				body: { statusCheckRequestId: requestId, partnerId: connection.partnerId, cardNumber },
+				requestId,
+			};
+		},
+	},
+	'amazonBalance:load': {
+		agcod: 'LoadAmazonBalance',
+		prepare(read, connection) {
+			const account = balanceAccount(read);
+			const requestId = newTransactionId(read, connection, 'load');
+			const sendEmail = read.field('additionalFields', 'sendEmailNotification');
+			const notificationMessage = optionalText(read, 'additionalFields', 'notificationMessage', 1000);
+			const sourceId = optionalText(read, 'additionalFields', 'transactionSourceId', 20);
+			const body = compact({
+				...extraBodyFields(read),
+				loadBalanceRequestId: requestId,
+				partnerId: connection.partnerId,
+				amount: balanceAmount(read, connection),
+				account,
+				transactionSource: sourceId === undefined ? undefined : { sourceId },
+				externalReference: optionalText(read, 'additionalFields', 'externalReference', 100),
+				sendEmailNotification:
+					sendEmail === undefined ? undefined : readBoolean(sendEmail, 'sendEmailNotification'),
+				notificationDetails:
+					notificationMessage === undefined ? undefined : { notificationMessage },
+			});
+			return { body, requestId };
+		},
+	},
+	'amazonBalance:void': {
+		agcod: 'VoidAmazonBalanceLoad',
+		prepare(read, connection) {
+			const account = balanceAccount(read);
+			const requestId = existingRequestId(read, connection, 'loadBalanceRequestId');
+			const body = compact({
+				...extraBodyFields(read),
+				loadBalanceRequestId: requestId,
+				partnerId: connection.partnerId,
+				amount: balanceAmount(read, connection),
+				account,
+			});
+			return { body, requestId };
+		},
+	},
+};
+
+function numberOption(read: ItemReader, name: string, fallback: number, min: number, max: number): number {
+	const value = read.field('options', name);
+	if (value === undefined || value === '') return fallback;
+	if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max)
+		throw new InputError(name, `${name} must be a number from ${min} to ${max}`);
+	return value;
+}
+
+function choiceOption<T extends string>(read: ItemReader, name: string, allowed: readonly T[]): T {
+	const value = read.field('options', name);
+	if (value === undefined || value === '') return allowed[0];
+	if (!allowed.includes(value as T))
+		throw new InputError(name, `${name} must be one of ${allowed.join(', ')}`);
+	return value as T;
+}
+
+/** Per-run settings that must be the same for all items (they configure shared machinery). */
+export interface RunSettings {
+	requestsPerSecond: number;
+	maxConcurrentRequests: number;
+}
+
+export function readRunSettings(read: ItemReader): RunSettings {
+	return {
+		requestsPerSecond: numberOption(read, 'requestsPerSecond', 10, 0.1, 100),
+		maxConcurrentRequests: Math.floor(numberOption(read, 'maxConcurrentRequests', 10, 1, 100)),
+	};
+}
+
+export function prepareCall(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	operationKey: string,
+	connection: AgcodConnection,
+): PreparedCall {
+	const definition = OPERATIONS[operationKey];
+	const read = new ItemReader(context, itemIndex);
+	const { body, requestId } = definition.prepare(read, connection);
+	return {
+		operation: definition.agcod,
+		body,
+		requestId,
+		format: choiceOption(read, 'format', ['json', 'xml'] as const),
+		timeoutMs: numberOption(read, 'timeout', 6000, 100, 120_000),
+		maxRetries: Math.floor(numberOption(read, 'maxRetries', 5, 0, 20)),
+		retryBudgetMs: numberOption(read, 'retryBudget', 60, 1, 600) * 1000,
+		claimCodeOutput: choiceOption(read, 'claimCodeOutput', ['include', 'mask', 'omit'] as const),
+	};
+}

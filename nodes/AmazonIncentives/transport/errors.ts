@@ -1,0 +1,188 @@
+import {
+	type AgcodOperation,
+	type JsonObject,
+	OPERATION_SPECS,
+	isObject,
+	normalizeResponse,
+	parseBody,
+	valueAtPath,
+} from './codec';
+
+/**
+ * What one attempt produced. Only `success` ends the call well; `retryable` outcomes are re-sent with the
+ * identical request id; everything else fails the item at once (FAILURE answers are never retried unchanged).
+ */
+export type AttemptOutcome =
+	| { kind: 'success'; data: JsonObject }
+	| {
+			kind: 'failure' | 'resend';
+			httpStatus: number;
+			errorCode: string | null;
+			errorType: string | null;
+			message: string;
+	  }
+	| { kind: 'throttled'; httpStatus: number; message: string }
+	| { kind: 'auth'; httpStatus: number; message: string }
+	| { kind: 'server' | 'malformed' | 'client'; httpStatus: number; message: string }
+	| { kind: 'timeout' | 'connection'; message: string; code?: string };
+
+export type OutcomeKind = AttemptOutcome['kind'];
+
+const RETRYABLE: ReadonlySet<OutcomeKind> = new Set<OutcomeKind>([
+	'resend',
+	'throttled',
+	'server',
+	'malformed',
+	'timeout',
+	'connection',
+]);
+
+export function isRetryable(kind: OutcomeKind): boolean {
+	return RETRYABLE.has(kind);
+}
+
+/**
+ * Outcomes where Amazon may have committed the request without us seeing the answer. For an activation this
+ * is the case Amazon says to settle with ActivationStatusCheck before sending it again.
+ */
+export function isAmbiguous(outcome: AttemptOutcome): boolean {
+	return (
+		outcome.kind === 'timeout' ||
+		(outcome.kind === 'connection' && outcome.code !== 'ECONNREFUSED') ||
+		outcome.kind === 'malformed'
+	);
+}
+
+function text(value: unknown): string | null {
+	return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
+}
+
+/** Reads one HTTP answer. Branches on the body, not the HTTP code (AGCOD's codes per error class are unconfirmed). */
+export function classifyResponse(
+	operation: AgcodOperation,
+	httpStatus: number,
+	contentType: string | undefined,
+	rawBody: string,
+	sentRequestId: string | undefined,
+): AttemptOutcome {
+	const parsed = parseBody(rawBody, contentType);
+	if (!parsed) {
+		const what = rawBody.trim() === '' ? 'an empty body' : 'a body that is neither AGCOD JSON nor XML';
+		if (httpStatus >= 500) return { kind: 'server', httpStatus, message: `HTTP ${httpStatus} with ${what}` };
+		if (httpStatus >= 200 && httpStatus < 300)
+			return { kind: 'malformed', httpStatus, message: `HTTP ${httpStatus} with ${what} (incomplete answer)` };
+		return { kind: 'client', httpStatus, message: `HTTP ${httpStatus} with ${what}` };
+	}
+
+	const { body, root } = parsed;
+	const agcodResponse = isObject(body.agcodResponse) ? body.agcodResponse : undefined;
+	const status = text(body.status) ?? text(agcodResponse?.status);
+	const errorCode = text(body.errorCode);
+	const errorType = text(body.errorType);
+	const message = text(body.message) ?? text(body.Message) ?? errorType ?? '';
+	const awsType = text(body.__type) ?? root ?? '';
+
+	if (/ThrottlingException/.test(awsType) || errorType === 'ThrottlingException' || httpStatus === 429 || message === 'Rate exceeded')
+		return { kind: 'throttled', httpStatus, message: message || 'Rate exceeded' };
+
+	if (status === 'SUCCESS') return checkSuccess(operation, httpStatus, body, sentRequestId);
+	if (status === 'RESEND' || errorCode?.startsWith('F4'))
+		return { kind: 'resend', httpStatus, errorCode, errorType, message: message || 'Resend' };
+	if (status === 'FAILURE' || errorCode)
+		return { kind: 'failure', httpStatus, errorCode, errorType, message: message || 'Failure' };
+	if (httpStatus === 401 || httpStatus === 403)
+		return { kind: 'auth', httpStatus, message: message || `HTTP ${httpStatus}` };
+	if (httpStatus >= 500)
+		return { kind: 'server', httpStatus, message: `HTTP ${httpStatus}${message ? `: ${message}` : ''}` };
+	if (httpStatus >= 200 && httpStatus < 300)
+		return { kind: 'malformed', httpStatus, message: `HTTP ${httpStatus} answer without a status field` };
+	return { kind: 'client', httpStatus, message: `HTTP ${httpStatus}${message ? `: ${message}` : ''}` };
+}
+
+function checkSuccess(
+	operation: AgcodOperation,
+	httpStatus: number,
+	body: JsonObject,
+	sentRequestId: string | undefined,
+): AttemptOutcome {
+	const data = normalizeResponse(operation, body);
+	const spec = OPERATION_SPECS[operation];
+	const missing = spec.requiredOnSuccess.filter((path) => {
+		const value = valueAtPath(data, path);
+		return value === null || value === undefined;
+	});
+	if (missing.length > 0)
+		return {
+			kind: 'malformed',
+			httpStatus,
+			message: `SUCCESS answer without ${missing.join(', ')}; not trusted as a success`,
+		};
+	const echoed = spec.requestIdField ? data[spec.requestIdField] : null;
+	if (sentRequestId && typeof echoed === 'string' && echoed !== sentRequestId)
+		return {
+			kind: 'malformed',
+			httpStatus,
+			message: `SUCCESS answer for a different request id (${echoed}); not trusted as a success`,
+		};
+	return { kind: 'success', data };
+}
+
+/** One line telling the user what to do, keyed by Amazon's errorType (spelling variants included). */
+const HINTS_BY_ERROR_TYPE: Readonly<Record<string, string>> = {
+	InsufficientFunds:
+		'Fund your Amazon Incentives account (or lower the amount); nothing was issued for this item.',
+	ActiveContractNotFound:
+		'The account has no active contract for this currency or marketplace; ask your Amazon account manager.',
+	CancelRequestArrivedAfterTimeLimit:
+		'Gift cards can only be cancelled within 15 minutes of creation; this card stays issued.',
+	InvalidAmountInput: 'Send an amount for the card.',
+	InvalidAmountValue: "Check the amount: it must be greater than 0 and within the currency's range.",
+	MaxAmountExceeded: "The amount is above the maximum allowed for this currency or account.",
+	FractionalAmountNotAllowed: 'This currency only allows whole amounts (e.g. JPY).',
+	InvalidCurrencyCodeInput: "Send the account's currency code (e.g. USD).",
+	CurrencyCodeMismatch: "Use your account's marketplace currency; each account has exactly one.",
+	RequestIdTooLong: 'Request ids must be at most 40 characters.',
+	RequestIdMustStartWithPartnerName:
+		"Request ids must start with the Partner ID; check the credential's Partner ID.",
+	CardActivatedWithDifferentRequestId:
+		"The card was activated with another activationRequestId; use the original id from that activation's output.",
+	CardAlreadyActivatedWithDifferentRequestId:
+		"The card was activated with another activationRequestId; use the original id from that activation's output.",
+	CustomerSurpassedDailyVelocityLimit:
+		"Amazon's daily velocity limit was reached; try again tomorrow or ask Amazon to raise it.",
+	SystemTemporarilyUnavailable:
+		'Amazon is temporarily unavailable; re-running sends the same request id, so nothing is issued twice.',
+};
+
+const HINTS_BY_ERROR_CLASS: Readonly<Record<string, string>> = {
+	F100: 'Amazon internal error; retrying later with the same request id cannot create a duplicate.',
+	F200: 'Amazon rejected the request as invalid; fix the input named in the message.',
+	F300: 'A problem with the Amazon Incentives account (funds, contract or limits); check it in the Incentives portal.',
+	F400: 'Amazon is temporarily unavailable; re-running sends the same request id, so nothing is issued twice.',
+	F500: 'Unknown error at Amazon; retry later with the same request id, or contact Amazon with the request id.',
+};
+
+export function hintFor(errorCode: string | null, errorType: string | null): string {
+	return (
+		(errorType && HINTS_BY_ERROR_TYPE[errorType]) ||
+		(errorCode && HINTS_BY_ERROR_CLASS[errorCode.slice(0, 2) + '00']) ||
+		'See the error code in Amazon’s Incentives API error table.'
+	);
+}
+
+/** What a 401/403 means for this credential: each AWS message points at a different field. */
+export function authHint(message: string): string {
+	if (/security token/i.test(message))
+		return 'Amazon does not know this Access Key ID in this environment: sandbox keys only work with the sandbox endpoint, production keys only with production.';
+	if (/signature we calculated does not match/i.test(message))
+		return 'The Secret Access Key does not belong to this Access Key ID; copy both again from the Incentives portal.';
+	if (/scoped to a valid region/i.test(message))
+		return "The credential's Region does not match this endpoint: na for US/CA/MX, eu for Europe and the Middle East, fe for JP/AU/SG.";
+	if (/scoped to correct service/i.test(message))
+		return 'The request was signed for the wrong service; this endpoint expects AGCODService.';
+	if (/signature expired|date/i.test(message))
+		return "This machine's clock is more than 5 minutes off; fix its time (NTP).";
+	if (/missing authentication/i.test(message))
+		return 'The request carried no signature; check the Access Key ID and Secret Access Key.';
+	return 'Check the Access Key ID, Secret Access Key, Region and environment of the credential.';
+}
