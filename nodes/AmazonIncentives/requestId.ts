@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** AGCOD request ids: alphanumeric, at most 40 characters, starting with the partner id. */
 export const MAX_REQUEST_ID_LENGTH = 40;
@@ -26,21 +26,33 @@ export function deriveRequestId(
 	namespace = '',
 ): string {
 	// JSON array encoding keeps the parts unambiguous ("a","bc" never equals "ab","c").
-	const digest = createHash('sha256')
-		.update(JSON.stringify([DERIVATION_VERSION, kind, namespace, idempotencyKey]))
-		.digest();
+	const digest = hash(
+		'sha256',
+		JSON.stringify([DERIVATION_VERSION, kind, namespace, idempotencyKey]),
+		'buffer',
+	);
 	return partnerId + toBase62(digest, MAX_REQUEST_ID_LENGTH - partnerId.length);
 }
 
-/** Encodes the digest as exactly `length` base62 characters (left-padded), keeping its low-order digits. */
+/**
+ * Encodes the digest as exactly `length` base62 characters (left-padded), keeping its low-order digits.
+ * Long division over 16-bit words keeps every step in 32-bit integer arithmetic: far faster than BigInt.
+ */
 function toBase62(digest: Buffer, length: number): string {
-	let value = BigInt('0x' + digest.toString('hex'));
-	const chars: string[] = new Array(length);
-	for (let position = length - 1; position >= 0; position--) {
-		chars[position] = BASE62[Number(value % 62n)];
-		value /= 62n;
+	const words = new Array<number>(digest.length / 2);
+	for (let index = 0; index < words.length; index++) words[index] = digest.readUInt16BE(index * 2);
+	let encoded = '';
+	for (let position = 0; position < length; position++) {
+		let remainder = 0;
+		for (let index = 0; index < words.length; index++) {
+			const dividend = remainder * 0x10000 + words[index];
+			const quotient = (dividend / 62) | 0;
+			words[index] = quotient;
+			remainder = dividend - quotient * 62;
+		}
+		encoded = BASE62[remainder] + encoded;
 	}
-	return chars.join('');
+	return encoded;
 }
 
 /**
