@@ -126,6 +126,8 @@ function errorItem(error: NodeApiError | NodeOperationError, itemIndex: number, 
 			...(call?.requestId !== undefined ? { requestId: call.requestId } : {}),
 			...pick(context, ['errorCode', 'errorType', 'retryable', 'attempts']),
 		},
+		// Setting `error` is what makes n8n route the item to the error output (On Error: Continue).
+		error,
 		pairedItem: { item: itemIndex },
 	};
 }
