@@ -92,6 +92,9 @@ function toNodeError(
 	let message: string;
 	let description: string;
 	const details: IDataObject = { operation, requestId: requestId ?? null, attempts, retryable: error.retryable };
+	// FAILURE and RESEND answers carry Amazon's codes; keep them also when the retries ran out.
+	if ('errorCode' in outcome)
+		Object.assign(details, { errorCode: outcome.errorCode, errorType: outcome.errorType });
 
 	if (error.retryable) {
 		message = `Item ${itemIndex}: Amazon gave no final answer to ${operation} after ${attempts} attempt(s) (last: ${amazonMessage}). Safe to retry.`;
@@ -100,7 +103,6 @@ function toNodeError(
 		const code = [outcome.errorCode, outcome.errorType].filter(Boolean).join(' ');
 		message = `Item ${itemIndex}: Amazon refused ${operation}: ${amazonMessage}${code ? ` (${code})` : ''}`;
 		description = `${hintFor(outcome.errorCode, outcome.errorType)}${idNote}`;
-		Object.assign(details, { errorCode: outcome.errorCode, errorType: outcome.errorType });
 	} else if (outcome.kind === 'auth') {
 		message = `Item ${itemIndex}: Amazon rejected the credential (HTTP ${outcome.httpStatus}): ${amazonMessage}`;
 		description = authHint(outcome.message);
@@ -108,26 +110,33 @@ function toNodeError(
 		message = `Item ${itemIndex}: Amazon could not process ${operation}: ${amazonMessage}`;
 		description = `The request was not accepted; check the node's input and the credential's endpoint.${idNote}`;
 	}
-	return new NodeApiError(node, { ...details, message: amazonMessage } as N8nJsonObject, {
+	const apiError = new NodeApiError(node, { ...details, message: amazonMessage } as N8nJsonObject, {
 		message,
 		description,
 		httpCode,
 		itemIndex,
 	});
+	// n8n swaps a message that mentions a network code (ECONNRESET, ECONNREFUSED …) for a generic text;
+	// ours names the item and says whether a retry is safe, so keep it.
+	apiError.message = message;
+	return apiError;
 }
 
 function errorItem(error: NodeApiError | NodeOperationError, itemIndex: number, call?: PreparedCall): INodeExecutionData {
 	const context = (error instanceof NodeApiError ? error.errorResponse : {}) as IDataObject;
+	// n8n replaces the json of an item that carries an `error` object with {error: message}, and routes an
+	// item to the error output when its json has `error` and only `message` / `details` beside it: so the
+	// structured fields go under `details`, and no `error` object is attached.
 	return {
 		json: {
 			error: error.message,
-			description: error.description ?? null,
-			...(error instanceof NodeApiError ? { httpCode: error.httpCode } : {}),
-			...(call?.requestId !== undefined ? { requestId: call.requestId } : {}),
-			...pick(context, ['errorCode', 'errorType', 'retryable', 'attempts']),
+			details: {
+				description: error.description ?? null,
+				...(error instanceof NodeApiError ? { httpCode: error.httpCode } : {}),
+				...(call?.requestId !== undefined ? { requestId: call.requestId } : {}),
+				...pick(context, ['errorCode', 'errorType', 'retryable', 'attempts']),
+			},
 		},
-		// Setting `error` is what makes n8n route the item to the error output (On Error: Continue).
-		error,
 		pairedItem: { item: itemIndex },
 	};
 }

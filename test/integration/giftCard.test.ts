@@ -20,7 +20,11 @@ describe('gift cards against the local sandbox, through n8n-core', () => {
 		expect(first.requestId).toMatch(/^Awssb[A-Za-z0-9]{35}$/);
 		expect(second.cardInfo).toMatchObject({ value: { amount: 10.5 } });
 		expect(result.main.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
-		expect(sandbox().stats()).toMatchObject({ cardsIssued: 2, totalDebited: { USD: 40.5 }, doubleDebits: [] });
+		expect(sandbox().stats()).toMatchObject({
+			cardsIssued: 2,
+			totalDebited: { USD: 40.5 },
+			doubleDebits: [],
+		});
 	});
 
 	it('running the same items again issues nothing new and returns the same cards', async () => {
@@ -45,23 +49,39 @@ describe('gift cards against the local sandbox, through n8n-core', () => {
 	});
 
 	it('cancels a card inside the window and refunds it', async () => {
-		const created = jsonOf(await runAgainst(sandbox(), createParameters(), [{ key: 'c1', amount: 100 }]))[0];
+		const created = jsonOf(
+			await runAgainst(sandbox(), createParameters(), [{ key: 'c1', amount: 100 }]),
+		)[0];
 		const cancelled = await runAgainst(
 			sandbox(),
-			{ resource: 'giftCard', operation: 'cancel', creationRequestId: '={{ $json.creationRequestId }}', gcId: '={{ $json.gcId }}' },
+			{
+				resource: 'giftCard',
+				operation: 'cancel',
+				creationRequestId: '={{ $json.creationRequestId }}',
+				gcId: '={{ $json.gcId }}',
+			},
 			[created],
 		);
 		expect(cancelled.status).toBe('success');
-		expect(jsonOf(cancelled)[0]).toMatchObject({ status: 'SUCCESS', creationRequestId: created.creationRequestId });
+		expect(jsonOf(cancelled)[0]).toMatchObject({
+			status: 'SUCCESS',
+			creationRequestId: created.creationRequestId,
+		});
 		expect(sandbox().stats()).toMatchObject({ cardsCancelled: 1, totalRefunded: { USD: 100 } });
 	});
 
 	it('a cancel after 15 minutes fails with the time-limit hint', async () => {
-		const created = jsonOf(await runAgainst(sandbox(), createParameters(), [{ key: 'late', amount: 10 }]))[0];
+		const created = jsonOf(
+			await runAgainst(sandbox(), createParameters(), [{ key: 'late', amount: 10 }]),
+		)[0];
 		sandbox().clock.advance(16 * 60 * 1000);
 		const result = await runAgainst(
 			sandbox(),
-			{ resource: 'giftCard', operation: 'cancel', creationRequestId: '={{ $json.creationRequestId }}' },
+			{
+				resource: 'giftCard',
+				operation: 'cancel',
+				creationRequestId: '={{ $json.creationRequestId }}',
+			},
 			[created],
 		);
 		expect(result.status).toBe('error');
@@ -70,9 +90,13 @@ describe('gift cards against the local sandbox, through n8n-core', () => {
 	});
 
 	it('XML gives the same output as JSON', async () => {
-		const json = jsonOf(await runAgainst(sandbox(), createParameters(), [{ key: 'fmt', amount: 7 }]))[0];
+		const json = jsonOf(
+			await runAgainst(sandbox(), createParameters(), [{ key: 'fmt', amount: 7 }]),
+		)[0];
 		const xml = jsonOf(
-			await runAgainst(sandbox(), createParameters({ options: { format: 'xml' } }), [{ key: 'fmt', amount: 7 }]),
+			await runAgainst(sandbox(), createParameters({ options: { format: 'xml' } }), [
+				{ key: 'fmt', amount: 7 },
+			]),
 		)[0];
 		expect({ ...xml, replay: false, attempts: 1 }).toEqual({ ...json, replay: false, attempts: 1 });
 	});
