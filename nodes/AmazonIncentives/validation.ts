@@ -55,6 +55,7 @@ const MAX_IDEMPOTENCY_KEY_LENGTH = 1000;
 const CONTROL_CHARACTERS = /\p{Cc}/u;
 
 function describeType(value: unknown): string {
+	if (value === undefined) return 'nothing (the value is empty or missing)';
 	if (value === null) return 'null';
 	if (Array.isArray(value)) return 'a list';
 	if (typeof value === 'object') return 'an object';
@@ -79,6 +80,9 @@ export function readAmount(value: unknown, currencyCode: string, field = 'amount
 	} else if (typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)) {
 		const text = value.trim();
 		amount = Number(text);
+		// Hundreds of digits parse to Infinity; echo what was given rather than "Infinity".
+		if (!Number.isFinite(amount))
+			throw new InputError(field, `${field} is far too large, got ${describeType(value)}`);
 		decimalsGiven = (text.split('.')[1] ?? '').replace(/0+$/, '').length;
 	} else {
 		throw new InputError(field, `${field} must be a number such as 25 or 25.50, got ${describeType(value)}`);

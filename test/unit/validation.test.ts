@@ -57,7 +57,7 @@ describe('readAmount', () => {
 		['-5', 'USD', 'amount must be a number such as 25 or 25.50, got "-5"'],
 		['', 'USD', 'amount must be a number such as 25 or 25.50, got an empty text'],
 		[null, 'USD', 'amount must be a number such as 25 or 25.50, got null'],
-		[undefined, 'USD', 'amount must be a number such as 25 or 25.50, got undefined undefined'],
+		[undefined, 'USD', 'amount must be a number such as 25 or 25.50, got nothing (the value is empty or missing)'],
 		[{ value: 5 }, 'USD', 'amount must be a number such as 25 or 25.50, got an object'],
 		[[5], 'USD', 'amount must be a number such as 25 or 25.50, got a list'],
 		[true, 'USD', 'amount must be a number such as 25 or 25.50, got boolean true'],

@@ -11,7 +11,13 @@ import {
 	contentTypeFor,
 	encodeBody,
 } from './codec';
-import { type AttemptOutcome, classifyResponse, isAmbiguous, isRetryable } from './errors';
+import {
+	type AttemptOutcome,
+	classifyResponse,
+	isAmbiguous,
+	isRetryable,
+	redactSecrets,
+} from './errors';
 import { rateLimiterFor } from './rateLimiter';
 
 export type Environment = 'sandbox' | 'production' | 'custom';
@@ -88,7 +94,9 @@ export function readConnection(
 		baseUrl = new URL(endpoint);
 		if (baseUrl.protocol !== 'http:' && baseUrl.protocol !== 'https:')
 			return problem('endpoint', 'The custom Endpoint must start with http:// or https://');
-		if (Object.values(ENDPOINTS).some((urls) => new URL(urls.production).host === baseUrl.host))
+		// By host name alone: any port, and the fully qualified spelling with a trailing dot, is still Amazon.
+		const hostname = baseUrl.hostname.replace(/\.+$/, '');
+		if (Object.values(ENDPOINTS).some((urls) => new URL(urls.production).hostname === hostname))
 			return problem(
 				'endpoint',
 				'The custom Endpoint points at an Amazon production host; choose the Production environment instead',
@@ -293,6 +301,8 @@ async function attemptOnce(
 		'kind' in response
 			? response
 			: classifyResponse(operation, response.statusCode, response.contentType, response.body, requestId);
+	// Messages quote the server; a server or proxy echoing the request must not carry the signature onward.
+	if ('message' in outcome) outcome.message = redactSecrets(outcome.message, connection.secretAccessKey);
 	if (outcome.kind === 'throttled')
 		// Everyone sharing this account backs off, not only the request that was refused.
 		rateLimiterFor(limiterKey, options.requestsPerSecond, options.requestsPerSecond).pause(Date.now(), 1000);

@@ -95,7 +95,13 @@ export function classifyResponse(
 	if (httpStatus >= 500)
 		return { kind: 'server', httpStatus, message: `HTTP ${httpStatus}${message ? `: ${message}` : ''}` };
 	if (httpStatus >= 200 && httpStatus < 300)
-		return { kind: 'malformed', httpStatus, message: `HTTP ${httpStatus} answer without a status field` };
+		return {
+			kind: 'malformed',
+			httpStatus,
+			message: status
+				? `HTTP ${httpStatus} answer with an unknown status "${status.slice(0, 40)}"`
+				: `HTTP ${httpStatus} answer without a status field`,
+		};
 	return { kind: 'client', httpStatus, message: `HTTP ${httpStatus}${message ? `: ${message}` : ''}` };
 }
 
@@ -125,6 +131,20 @@ function checkSuccess(
 			message: `SUCCESS answer for a different request id (${echoed}); not trusted as a success`,
 		};
 	return { kind: 'success', data };
+}
+
+/**
+ * What a server (or a proxy in front of it) might echo from the request: the secret key, the SigV4
+ * Authorization header, a signature. Removed from every message before it can reach an error or a log.
+ */
+export function redactSecrets(text: string, secretAccessKey: string): string {
+	const withoutKey = secretAccessKey ? text.split(secretAccessKey).join('***') : text;
+	return withoutKey
+		.replace(
+			/AWS4-HMAC-SHA256\s+Credential=[^\s,;"']*(?:,\s*SignedHeaders=[^\s,"']*)?(?:,\s*Signature=[0-9a-f]*)?/gi,
+			'[Authorization header removed]',
+		)
+		.replace(/(Signature=)[0-9a-f]+/gi, '$1***');
 }
 
 /** One line telling the user what to do, keyed by Amazon's errorType (spelling variants included). */
