@@ -6,6 +6,7 @@ import type {
 
 import { AgcodCallError, callAgcod, readConnection } from './transport/AgcodTransport';
 import type { JsonObject } from './transport/codec';
+import { TLS_HINT } from './execute';
 import { authHint, hintFor } from './transport/errors';
 
 /**
@@ -51,6 +52,8 @@ export async function testAmazonIncentivesCredential(
 					status: 'Error',
 					message: `Could not reach ${where}: ${outcome.message}. Check the environment, region and endpoint, and that this machine can reach it.`,
 				};
+			case 'tls':
+				return { status: 'Error', message: `${outcome.message} at ${where}. ${TLS_HINT}` };
 			case 'throttled':
 				return { status: 'Error', message: 'Amazon is throttling this account right now (Rate exceeded); test again in a few seconds.' };
 			default:

@@ -22,10 +22,13 @@ import {
 	callAgcod,
 	readConnection,
 } from './transport/AgcodTransport';
-import { authHint, hintFor } from './transport/errors';
+import { authHint, hintFor, redactSecrets } from './transport/errors';
 import { InputError } from './validation';
 
 export const CREDENTIAL_TYPE = 'amazonIncentivesApi';
+
+export const TLS_HINT =
+	"Nothing was sent. For a custom endpoint with a self-signed certificate (such as the local sandbox in HTTPS mode), turn on the credential's Ignore SSL Issues.";
 
 /**
  * Request ids this process has seen succeed, so a re-run (Retry On Fail, a second execution) can say the
@@ -59,14 +62,6 @@ function outputJson(call: PreparedCall, result: CallResult, replay: boolean): ID
 	return json;
 }
 
-/** Removes anything secret that a server might echo back (it never should; this is the last line). */
-function redact(text: string, connection: AgcodConnection): string {
-	return text
-		.split(connection.secretAccessKey)
-		.join('***')
-		.replace(/Signature=[0-9a-f]+/gi, 'Signature=***');
-}
-
 function toNodeError(
 	context: IExecuteFunctions,
 	error: unknown,
@@ -81,14 +76,14 @@ function toNodeError(
 			description: 'Nothing was sent to Amazon for this item.',
 		});
 	if (!(error instanceof AgcodCallError))
-		return new NodeOperationError(node, redact((error as Error).message ?? String(error), connection), {
+		return new NodeOperationError(node, redactSecrets((error as Error).message ?? String(error), connection.secretAccessKey), {
 			itemIndex,
 		});
 
 	const { outcome, operation, requestId, attempts } = error;
 	const idNote = requestId ? ` Request ID: ${requestId}.` : '';
 	const httpCode = 'httpStatus' in outcome ? String(outcome.httpStatus) : undefined;
-	const amazonMessage = redact(outcome.message, connection);
+	const amazonMessage = redactSecrets(outcome.message, connection.secretAccessKey);
 	let message: string;
 	let description: string;
 	const details: IDataObject = { operation, requestId: requestId ?? null, attempts, retryable: error.retryable };
@@ -98,7 +93,7 @@ function toNodeError(
 
 	if (error.retryable) {
 		message = `Item ${itemIndex}: Amazon gave no final answer to ${operation} after ${attempts} attempt(s) (last: ${amazonMessage}). Safe to retry.`;
-		description = `The identical request was re-sent ${attempts} time(s) within the retry budget.${idNote} Re-running this node (e.g. with Retry On Fail) sends the same request ID, so Amazon cannot issue a second card or debit twice.`;
+		description = `The identical request was sent ${attempts} time(s) within the retry budget.${idNote} Re-running this node (e.g. with Retry On Fail) sends the same request ID, so Amazon cannot issue a second card or debit twice.`;
 	} else if (outcome.kind === 'failure') {
 		const code = [outcome.errorCode, outcome.errorType].filter(Boolean).join(' ');
 		message = `Item ${itemIndex}: Amazon refused ${operation}: ${amazonMessage}${code ? ` (${code})` : ''}`;
@@ -106,6 +101,9 @@ function toNodeError(
 	} else if (outcome.kind === 'auth') {
 		message = `Item ${itemIndex}: Amazon rejected the credential (HTTP ${outcome.httpStatus}): ${amazonMessage}`;
 		description = authHint(outcome.message);
+	} else if (outcome.kind === 'tls') {
+		message = `Item ${itemIndex}: the endpoint's TLS certificate is not trusted: ${amazonMessage}`;
+		description = TLS_HINT;
 	} else {
 		message = `Item ${itemIndex}: Amazon could not process ${operation}: ${amazonMessage}`;
 		description = `The request was not accepted; check the node's input and the credential's endpoint.${idNote}`;

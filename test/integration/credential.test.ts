@@ -157,14 +157,15 @@ describe('a credential the node cannot use fails the run before anything is sent
 describe('a custom HTTPS endpoint with a self-signed certificate', () => {
 	const sandbox = useSandbox({ https: true });
 
-	it('is refused unless Ignore SSL Issues is on', async () => {
-		const refused = await runAgainst(sandbox(), createParameters({ options: { maxRetries: 0 } }), [
+	it('is refused at once, not retried, unless Ignore SSL Issues is on', async () => {
+		const refused = await runAgainst(sandbox(), createParameters(), [
 			{ key: uniqueKey('tls'), amount: 5 },
 		]);
 		expect(refused.status).toBe('error');
 		expect(refused.error?.message).toMatch(
-			/^Item 0: Amazon gave no final answer to CreateGiftCard after 1 attempt\(s\) \(last: connection error [A-Z_]*CERT/,
+			/^Item 0: the endpoint's TLS certificate is not trusted: TLS certificate not trusted \([A-Z_]*CERT/,
 		);
+		expect((refused.error as { description?: string }).description).toMatch(/Ignore SSL Issues/);
 		expect(sandbox().stats().requests).toBe(0);
 
 		const accepted = await runAgainst(
@@ -177,6 +178,12 @@ describe('a custom HTTPS endpoint with a self-signed certificate', () => {
 		);
 		expect(accepted.status).toBe('success');
 		expect(sandbox().stats().cardsIssued).toBe(1);
+	});
+
+	it('the credential test names Ignore SSL Issues when the certificate is not trusted', async () => {
+		const result = await testCredential(node, credentialType, sandboxCredential(sandbox()));
+		expect(result.status).toBe('Error');
+		expect(result.message).toMatch(/^TLS certificate not trusted \([A-Z_]*CERT.*Ignore SSL Issues/);
 	});
 
 	it('the credential test passes with Ignore SSL Issues on', async () => {

@@ -211,7 +211,7 @@ function signedHeaders(
 	return signed.headers as Record<string, string>;
 }
 
-type TransportFailure = Extract<AttemptOutcome, { kind: 'timeout' | 'connection' }>;
+type TransportFailure = Extract<AttemptOutcome, { kind: 'timeout' | 'connection' | 'tls' }>;
 
 /** Resolves with the answer or with why there is none; it never rejects. */
 function post(
@@ -275,11 +275,26 @@ function post(
 		}, timeoutMs);
 		request.on('error', (error: NodeJS.ErrnoException) => {
 			const code = error.code ?? 'ECONNRESET';
-			fail({ kind: 'connection', code, message: `connection error ${code}` });
+			// A certificate the client will not trust is not transient: re-sending cannot fix it.
+			if (/CERT|SELF_SIGNED|TLS|SSL/i.test(code))
+				fail({ kind: 'tls', code, message: `TLS certificate not trusted (${code})` });
+			else fail({ kind: 'connection', code, message: `connection error ${code}` });
 		});
 		request.end(body);
 	});
 }
+
+/**
+ * Amazon's bucket and ours both refill at the account rate. Starting with only half a burst leaves Amazon's
+ * bucket half full, so network jitter (requests arriving closer together than they were sent) is absorbed
+ * instead of throttled; the sustained rate is unchanged.
+ */
+function accountLimiter(key: string, requestsPerSecond: number) {
+	return rateLimiterFor(key, requestsPerSecond, Math.max(1, Math.floor(requestsPerSecond / 2)));
+}
+
+// GetAvailableFunds allows 1/s with no burst at all: a 10% margin keeps jitter from tripping it.
+const FUNDS_REQUESTS_PER_SECOND = 1 / 1.1;
 
 async function attemptOnce(
 	connection: AgcodConnection,
@@ -290,9 +305,12 @@ async function attemptOnce(
 ): Promise<AttemptOutcome> {
 	const limiterKey = `${connection.baseUrl.origin}|${connection.partnerId}`;
 	const now = Date.now();
-	let wait = rateLimiterFor(limiterKey, options.requestsPerSecond, options.requestsPerSecond).reserve(now);
+	let wait = accountLimiter(limiterKey, options.requestsPerSecond).reserve(now);
 	if (operation === 'GetAvailableFunds')
-		wait = Math.max(wait, rateLimiterFor(`${limiterKey}|GetAvailableFunds`, 1, 1).reserve(now));
+		wait = Math.max(
+			wait,
+			rateLimiterFor(`${limiterKey}|GetAvailableFunds`, FUNDS_REQUESTS_PER_SECOND, 1).reserve(now),
+		);
 	if (wait > 0) await sleep(wait);
 
 	const headers = signedHeaders(connection, operation, payload, options.format);
@@ -305,7 +323,7 @@ async function attemptOnce(
 	if ('message' in outcome) outcome.message = redactSecrets(outcome.message, connection.secretAccessKey);
 	if (outcome.kind === 'throttled')
 		// Everyone sharing this account backs off, not only the request that was refused.
-		rateLimiterFor(limiterKey, options.requestsPerSecond, options.requestsPerSecond).pause(Date.now(), 1000);
+		accountLimiter(limiterKey, options.requestsPerSecond).pause(Date.now(), 1000);
 	return outcome;
 }
 

@@ -24,7 +24,7 @@ export type AttemptOutcome =
 	| { kind: 'throttled'; httpStatus: number; message: string }
 	| { kind: 'auth'; httpStatus: number; message: string }
 	| { kind: 'server' | 'malformed' | 'client'; httpStatus: number; message: string }
-	| { kind: 'timeout' | 'connection'; message: string; code?: string };
+	| { kind: 'timeout' | 'connection' | 'tls'; message: string; code?: string };
 
 export type OutcomeKind = AttemptOutcome['kind'];
 
@@ -128,7 +128,7 @@ function checkSuccess(
 		return {
 			kind: 'malformed',
 			httpStatus,
-			message: `SUCCESS answer for a different request id (${echoed}); not trusted as a success`,
+			message: `SUCCESS answer for a different request id (${echoed.slice(0, 60)}); not trusted as a success`,
 		};
 	return { kind: 'success', data };
 }
@@ -200,7 +200,7 @@ export function authHint(message: string): string {
 		return "The credential's Region does not match this endpoint: na for US/CA/MX, eu for Europe and the Middle East, fe for JP/AU/SG.";
 	if (/scoped to correct service/i.test(message))
 		return 'The request was signed for the wrong service; this endpoint expects AGCODService.';
-	if (/signature expired|date/i.test(message))
+	if (/signature expired|request time/i.test(message))
 		return "This machine's clock is more than 5 minutes off; fix its time (NTP).";
 	if (/missing authentication/i.test(message))
 		return 'The request carried no signature; check the Access Key ID and Secret Access Key.';
