@@ -101,6 +101,15 @@ function optionalText(read: ItemReader, collection: string, name: string, maxLen
 	return readOptionalText(read.field(collection, name), name, { maxLength });
 }
 
+/** externalReference, programId and productType, as CreateGiftCard and ActivateGiftCard take them. */
+function purchaseReferences(read: ItemReader): Record<string, string | undefined> {
+	return {
+		externalReference: optionalText(read, 'additionalFields', 'externalReference', 100),
+		programId: optionalText(read, 'additionalFields', 'programId', 100),
+		productType: optionalText(read, 'additionalFields', 'productType', 100),
+	};
+}
+
 function transactionSource(read: ItemReader): JsonObject | undefined {
 	const wrapper = read.field('additionalFields', 'transactionSource') as IDataObject | undefined;
 	const source = wrapper?.source as IDataObject | undefined;
@@ -153,9 +162,7 @@ export const OPERATIONS: Readonly<Record<string, OperationDefinition>> = {
 				creationRequestId: requestId,
 				partnerId: connection.partnerId,
 				value: money(read, connection),
-				externalReference: optionalText(read, 'additionalFields', 'externalReference', 100),
-				programId: optionalText(read, 'additionalFields', 'programId', 100),
-				productType: optionalText(read, 'additionalFields', 'productType', 100),
+				...purchaseReferences(read),
 			});
 			return { body, requestId };
 		},
@@ -182,9 +189,7 @@ export const OPERATIONS: Readonly<Record<string, OperationDefinition>> = {
 				partnerId: connection.partnerId,
 				cardNumber,
 				value: money(read, connection),
-				externalReference: optionalText(read, 'additionalFields', 'externalReference', 100),
-				programId: optionalText(read, 'additionalFields', 'programId', 100),
-				productType: optionalText(read, 'additionalFields', 'productType', 100),
+				...purchaseReferences(read),
 				transactionSource: transactionSource(read),
 			});
 			return { body, requestId };

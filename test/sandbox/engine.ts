@@ -5,7 +5,7 @@
  * the same id (a client that timed out and retried) can never both debit.
  */
 import { randomBytes } from 'node:crypto';
-import type { PhysicalCardSpec, SandboxPartner } from './config';
+import type { PhysicalCardSpec, SandboxPartner, SandboxStats } from './config';
 import {
 	amzDate,
 	expirationDateFor,
@@ -228,19 +228,20 @@ interface PartnerState {
 	loads: Map<string, LoadRecord>;
 }
 
-export interface LedgerStats {
-	cardsIssued: number;
-	cardsCancelled: number;
-	activations: number;
-	deactivations: number;
-	balanceLoads: number;
-	balanceVoids: number;
-	debits: number;
-	totalDebited: Record<string, number>;
-	totalRefunded: Record<string, number>;
-	balances: Record<string, { amount: number; currencyCode: string }>;
-	doubleDebits: string[];
-}
+export type LedgerStats = Pick<
+	SandboxStats,
+	| 'cardsIssued'
+	| 'cardsCancelled'
+	| 'activations'
+	| 'deactivations'
+	| 'balanceLoads'
+	| 'balanceVoids'
+	| 'debits'
+	| 'totalDebited'
+	| 'totalRefunded'
+	| 'balances'
+	| 'doubleDebits'
+>;
 
 export interface EngineOptions {
 	region: RegionGroup;

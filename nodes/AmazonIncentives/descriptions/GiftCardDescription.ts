@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { amountField, currencyField, externalReferenceOption, requestIdFields } from './shared';
+import { amountField, currencyField, purchaseReferenceOptions, requestIdFields } from './shared';
 
 const create = { resource: ['giftCard'], operation: ['create'] };
 const cancel = { resource: ['giftCard'], operation: ['cancel'] };
@@ -44,21 +44,7 @@ export const giftCardFields: INodeProperties[] = [
 		default: {},
 		displayOptions: { show: create },
 		options: [
-			externalReferenceOption(),
-			{
-				displayName: 'Program ID',
-				name: 'programId',
-				type: 'string',
-				default: '',
-				description: 'Resellers only: the program ID Amazon approved for this client and use case',
-			},
-			{
-				displayName: 'Product Type',
-				name: 'productType',
-				type: 'string',
-				default: '',
-				description: 'Product voucher use case only, as authorised by Amazon',
-			},
+			...purchaseReferenceOptions(),
 		],
 	},
 

@@ -5,6 +5,7 @@ import {
 	cardNumberField,
 	currencyField,
 	externalReferenceOption,
+	purchaseReferenceOptions,
 	requestIdFields,
 } from './shared';
 
@@ -74,21 +75,7 @@ export const physicalCardFields: INodeProperties[] = [
 		default: {},
 		displayOptions: { show: activate },
 		options: [
-			externalReferenceOption(),
-			{
-				displayName: 'Program ID',
-				name: 'programId',
-				type: 'string',
-				default: '',
-				description: 'Resellers only: the program ID Amazon approved for this client and use case',
-			},
-			{
-				displayName: 'Product Type',
-				name: 'productType',
-				type: 'string',
-				default: '',
-				description: 'Product voucher use case only, as authorised by Amazon',
-			},
+			...purchaseReferenceOptions(),
 			{
 				displayName: 'Transaction Source',
 				name: 'transactionSource',

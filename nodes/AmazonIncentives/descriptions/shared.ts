@@ -115,6 +115,27 @@ export function externalReferenceOption(): INodeProperties {
 	};
 }
 
+/** The optional fields CreateGiftCard and ActivateGiftCard share: a reference and two Amazon-approved codes. */
+export function purchaseReferenceOptions(): INodeProperties[] {
+	return [
+		externalReferenceOption(),
+		{
+			displayName: 'Program ID',
+			name: 'programId',
+			type: 'string',
+			default: '',
+			description: 'Resellers only: the program ID Amazon approved for this client and use case',
+		},
+		{
+			displayName: 'Product Type',
+			name: 'productType',
+			type: 'string',
+			default: '',
+			description: 'Product voucher use case only, as authorised by Amazon',
+		},
+	];
+}
+
 export function accountTypeOption(): INodeProperties {
 	return {
 		displayName: 'Account Type',
