@@ -36,6 +36,8 @@ export interface N8nRun {
 	nodes: Record<string, N8nNodeRun>;
 	/** The run exactly as n8n printed it. */
 	raw: Record<string, unknown>;
+	/** Everything the `n8n execute` process printed (logs included), when the run came from it. */
+	commandOutput?: string;
 }
 
 // eslint-disable-next-line no-control-regex

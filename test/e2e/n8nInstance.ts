@@ -42,6 +42,11 @@ export interface N8nInstanceOptions {
 	env?: Record<string, string>;
 	/** Keep the user folder after dispose() (also when AGCOD_E2E_KEEP=1), for debugging. */
 	keepUserFolder?: boolean;
+	/**
+	 * Use this directory as N8N_USER_FOLDER (created if missing; it should be empty) instead of a new
+	 * temporary one. The demo uses `<repo>/.n8n-demo`.
+	 */
+	userFolder?: string;
 	/** Per CLI command time limit (default 3 minutes). */
 	commandTimeoutMs?: number;
 }
@@ -134,14 +139,18 @@ async function waitForExit(child: ChildProcess, timeoutMs: number): Promise<bool
 	});
 }
 
-async function httpStatus(url: string): Promise<number | undefined> {
+async function httpStatus(
+	url: string,
+	options: { method?: string; headers?: Record<string, string> } = {},
+): Promise<number | undefined> {
 	return await new Promise<number | undefined>((resolve) => {
-		const request = http.get(url, { timeout: 2000 }, (response) => {
+		const request = http.request(url, { timeout: 2000, ...options }, (response) => {
 			response.resume();
 			resolve(response.statusCode);
 		});
 		request.on('timeout', () => request.destroy());
 		request.on('error', () => resolve(undefined));
+		request.end();
 	});
 }
 
@@ -149,7 +158,14 @@ export class N8nInstance {
 	/** Set by create(): the node type prefix of the package under test, e.g. 'CUSTOM'. */
 	readonly packagePrefix: string | undefined;
 
-	private server: { child: ChildProcess; output: string[] } | undefined;
+	private server:
+		| {
+				child: ChildProcess;
+				output: string[];
+				url?: string;
+				exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+		  }
+		| undefined;
 
 	private commandQueue: Promise<unknown> = Promise.resolve();
 
@@ -173,7 +189,13 @@ export class N8nInstance {
 	static async create(options: N8nInstanceOptions = {}): Promise<N8nInstance> {
 		const nodeBinary = await ensureNode24();
 		const n8nBin = await ensureN8n();
-		const userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'agcod-n8n-'));
+		let userFolder: string;
+		if (options.userFolder) {
+			userFolder = path.resolve(options.userFolder);
+			fs.mkdirSync(userFolder, { recursive: true, mode: 0o700 });
+		} else {
+			userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'agcod-n8n-'));
+		}
 		const loading = options.packageLoading ?? 'none';
 		const baseEnv: Record<string, string> = {
 			N8N_USER_FOLDER: userFolder,
@@ -335,25 +357,49 @@ export class N8nInstance {
 	 * none); returns the workflow id to pass to execute().
 	 */
 	async importWorkflow(workflow: Record<string, unknown> | string): Promise<string> {
-		const definition =
-			typeof workflow === 'string'
-				? (JSON.parse(fs.readFileSync(workflow, 'utf8')) as Record<string, unknown>)
-				: workflow;
-		const id = typeof definition.id === 'string' && definition.id ? definition.id : newN8nId();
-		const file = this.writeInputFile('workflow.json', {
-			active: false,
-			settings: {},
-			...definition,
-			id,
+		const [id] = await this.importWorkflows([workflow]);
+		return id;
+	}
+
+	/**
+	 * Imports several workflows with one n8n command (each command costs seconds); returns their ids
+	 * in order. Credentials referenced as `{ id: null, name }` are resolved by name and type, as n8n
+	 * does for every import.
+	 */
+	async importWorkflows(workflows: Array<Record<string, unknown> | string>): Promise<string[]> {
+		const definitions = workflows.map((workflow) => {
+			const definition =
+				typeof workflow === 'string'
+					? (JSON.parse(fs.readFileSync(workflow, 'utf8')) as Record<string, unknown>)
+					: workflow;
+			const id = typeof definition.id === 'string' && definition.id ? definition.id : newN8nId();
+			return { active: false, settings: {}, ...definition, id };
 		});
+		const file = this.writeInputFile('workflows.json', definitions);
 		const result = await this.runCommand(['import:workflow', `--input=${file}`]);
-		if (result.exitCode !== 0 || !/Successfully imported/i.test(result.output)) {
+		const expected = `Successfully imported ${definitions.length} workflow`;
+		if (result.exitCode !== 0 || !result.output.includes(expected)) {
 			throw new N8nCommandError(
-				`n8n import:workflow failed (exit ${result.exitCode}):\n${extractCommandError(result.output)}`,
+				`n8n import:workflow failed (exit ${result.exitCode}, expected "${expected}"):\n${extractCommandError(result.output)}`,
 				result,
 			);
 		}
-		return id;
+		return definitions.map((definition) => definition.id);
+	}
+
+	/**
+	 * Publishes (activates) a workflow so that `n8n start` registers its webhooks and triggers. n8n
+	 * 2.x reads this at startup only: publish before start().
+	 */
+	async publishWorkflow(workflowId: string): Promise<void> {
+		const result = await this.runCommand(['publish:workflow', `--id=${workflowId}`]);
+		const failed = /Error updating database|not found|does not exist/i.test(result.output);
+		if (result.exitCode !== 0 || failed || !/Publishing workflow with ID/.test(result.output)) {
+			throw new N8nCommandError(
+				`n8n publish:workflow --id=${workflowId} failed (exit ${result.exitCode}):\n${extractCommandError(result.output)}`,
+				result,
+			);
+		}
 	}
 
 	/**
@@ -377,12 +423,14 @@ export class N8nInstance {
 				result,
 			);
 		}
-		return run;
+		return { ...run, commandOutput: result.output };
 	}
 
 	/**
 	 * The newest stored execution of a workflow created at or after `notBefore` (epoch ms), read with
-	 * the cached n8n's own sqlite3 and flatted modules (n8n stores run data flatted).
+	 * the cached n8n's own sqlite3 and flatted modules (n8n stores run data flatted). Executions n8n
+	 * has deleted (soft-deleted rows waiting for pruning, e.g. runs of a workflow that saves no data)
+	 * do not count, as n8n shows them nowhere.
 	 */
 	async readStoredExecution(workflowId: string, notBefore = 0): Promise<N8nRun | undefined> {
 		const databasePath = path.join(this.userFolder, '.n8n', 'database.sqlite');
@@ -395,7 +443,7 @@ export class N8nInstance {
 				if (error) { console.error(error.message); process.exit(1); }
 				db.get(
 					'SELECT e.id, e.status, e.finished, e.mode, e.createdAt, d.data FROM execution_entity e ' +
-						'JOIN execution_data d ON d.executionId = e.id WHERE e.workflowId = ? ORDER BY e.id DESC LIMIT 1',
+						'JOIN execution_data d ON d.executionId = e.id WHERE e.workflowId = ? AND e.deletedAt IS NULL ORDER BY e.id DESC LIMIT 1',
 					[workflowId],
 					(queryError, row) => {
 						if (queryError) { console.error(queryError.message); process.exit(1); }
@@ -452,15 +500,20 @@ export class N8nInstance {
 		if (!child.pid) throw new Error('n8n start could not be spawned');
 		liveProcessGroups.add(child.pid);
 		const output: string[] = [];
-		const logFile = fs.createWriteStream(path.join(this.userFolder, 'n8n-server.log'));
+		const logFile = fs.createWriteStream(this.serverLogPath());
 		const collect = (chunk: Buffer) => {
 			output.push(chunk.toString('utf8'));
 			logFile.write(chunk);
 		};
 		child.stdout?.on('data', collect);
 		child.stderr?.on('data', collect);
-		child.on('close', () => logFile.end());
-		this.server = { child, output };
+		const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+			child.on('close', (code, signal) => {
+				logFile.end();
+				resolve({ code, signal });
+			}),
+		);
+		this.server = { child, output, exit };
 
 		const connectHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
 		const url = `http://${connectHost}:${port}`;
@@ -478,12 +531,57 @@ export class N8nInstance {
 				(await httpStatus(`${url}/healthz`)) === 200 &&
 				(await httpStatus(`${url}/healthz/readiness`)) === 200
 			) {
+				this.server.url = url;
 				return { url, port, pid: child.pid, logs: () => output.join('') };
 			}
 			await new Promise((resolve) => setTimeout(resolve, 500));
 		}
 		await this.stop();
 		throw new Error(`n8n did not answer ${url}/healthz within the time limit`);
+	}
+
+	/**
+	 * Waits until the running server has registered the production webhooks at these paths. n8n
+	 * 2.x activates published workflows in the background after it reports ready, so a webhook
+	 * answers "not registered" for a moment after start(). A CORS preflight (OPTIONS with an
+	 * Origin header) asks n8n for the path's methods without triggering the workflow.
+	 */
+	async waitForWebhooks(paths: string[], timeoutMs = 60_000): Promise<void> {
+		const baseUrl = this.server?.url;
+		if (!baseUrl) throw new Error('The n8n server is not running.');
+		const deadline = Date.now() + timeoutMs;
+		const pending = new Set(paths);
+		for (;;) {
+			for (const webhookPath of [...pending]) {
+				const status = await httpStatus(`${baseUrl}/webhook/${webhookPath}`, {
+					method: 'OPTIONS',
+					headers: { origin: baseUrl, 'access-control-request-method': 'POST' },
+				});
+				if (status !== undefined && status < 300) pending.delete(webhookPath);
+			}
+			if (pending.size === 0) return;
+			if (Date.now() > deadline) {
+				throw new Error(
+					`n8n did not register the webhook(s) ${[...pending].join(', ')} within ${timeoutMs} ms ` +
+						'(is the workflow published?)',
+				);
+			}
+			await new Promise((resolve) => setTimeout(resolve, 250));
+		}
+	}
+
+	/**
+	 * Resolves when the server started by start() exits on its own or is stopped (for a long-running
+	 * caller such as the demo, which must notice n8n dying).
+	 */
+	async serverExit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+		if (!this.server) throw new Error('The n8n server is not running.');
+		return await this.server.exit;
+	}
+
+	/** Where `n8n start` writes its output (stdout and stderr). */
+	serverLogPath(): string {
+		return path.join(this.userFolder, 'n8n-server.log');
 	}
 
 	/** Stops the server started by start(), if any (SIGTERM, then SIGKILL after 15 s). */

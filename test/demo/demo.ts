@@ -1,0 +1,416 @@
+/**
+ * `npm run demo`: a real n8n 2.40.7 with this node, working against the bundled local AGCOD sandbox
+ * (no Amazon account needed). It installs Node 24 and n8n into a cache outside the repository on
+ * the first run, starts the sandbox and an SMTP sink that receives the workflows' e-mails, installs
+ * the package from its `npm pack` tarball the way n8n's community-package installer does, imports
+ * the credentials and the four example workflows, and starts n8n with an owner account ready to
+ * log in. Ctrl-C stops everything.
+ *
+ * `npm run demo -- --headless` does the same setup, runs the referral example once with
+ * `n8n execute`, prints the cards issued and the sandbox's counters, and exits.
+ */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { type RunningSandbox, startSandbox } from '../sandbox';
+import {
+	cacheDir,
+	captureOutput,
+	childProcessEnv,
+	ensureN8n,
+	ensureNode24,
+	N8N_VERSION,
+	n8nInstallDir,
+	node24BinaryPath,
+	readMarker,
+} from '../e2e/cache';
+import { repositoryRoot } from '../e2e/communityPackage';
+import { N8nInstance, type N8nRun } from '../e2e/n8nInstance';
+import { type ReceivedMail, type SmtpSink, startSmtpSink } from '../e2e/smtpSink';
+import {
+	EXAMPLE_FILES,
+	EXAMPLE_WEBHOOK_PATHS,
+	exampleCredentials,
+	examplesDir,
+	readWorkflowFile,
+	WEBHOOK_SECRET_HEADER,
+} from '../e2e/workflows';
+
+export const DEMO_OWNER = {
+	email: 'demo@example.com',
+	password: 'Demo-password-1',
+	firstName: 'Demo',
+	lastName: 'Owner',
+};
+export const DEMO_WEBHOOK_SECRET = 'demo-webhook-secret';
+const DEFAULTS = { port: 5678, sandboxPort: 8089, smtpPort: 2525, host: '127.0.0.1' };
+
+interface DemoOptions {
+	headless: boolean;
+	host: string;
+	port: number;
+	sandboxPort: number;
+	smtpPort: number;
+	userFolder: string;
+}
+
+const HELP = `Usage: npm run demo -- [options]
+
+  --headless             run the referral example once, print the cards issued, exit
+  --port <n>             n8n port (default ${DEFAULTS.port})
+  --host <address>       address n8n listens on (default ${DEFAULTS.host}; 0.0.0.0 for remote access)
+  --sandbox-port <n>     local AGCOD sandbox port (default ${DEFAULTS.sandboxPort}; 0 = any free port)
+  --smtp-port <n>        SMTP sink port (default ${DEFAULTS.smtpPort}; 0 = any free port)
+  --user-folder <dir>    n8n user folder, recreated on every run (default .n8n-demo)
+  --help                 this text
+`;
+
+function parseOptions(argv: string[]): DemoOptions | undefined {
+	const { values } = parseArgs({
+		args: argv,
+		options: {
+			headless: { type: 'boolean' },
+			host: { type: 'string' },
+			port: { type: 'string' },
+			'sandbox-port': { type: 'string' },
+			'smtp-port': { type: 'string' },
+			'user-folder': { type: 'string' },
+			help: { type: 'boolean' },
+		},
+		strict: true,
+	});
+	if (values.help) return undefined;
+	const port = (name: string, value: string | undefined, fallback: number): number => {
+		if (value === undefined) return fallback;
+		const number = Number(value);
+		if (!Number.isInteger(number) || number < 0 || number > 65535)
+			throw new Error(`--${name} must be a port number, got '${value}'`);
+		return number;
+	};
+	return {
+		headless: values.headless === true,
+		host: values.host ?? DEFAULTS.host,
+		port: port('port', values.port, DEFAULTS.port),
+		sandboxPort: port('sandbox-port', values['sandbox-port'], DEFAULTS.sandboxPort),
+		smtpPort: port('smtp-port', values['smtp-port'], DEFAULTS.smtpPort),
+		userFolder: path.resolve(values['user-folder'] ?? path.join(repositoryRoot(), '.n8n-demo')),
+	};
+}
+
+const say = (line = '') => process.stdout.write(`${line}\n`);
+let stepNumber = 0;
+let interactive = false;
+const STEPS = 6;
+function step(title: string): void {
+	stepNumber++;
+	say(`\n[${stepNumber}/${STEPS}] ${title}`);
+}
+
+/** Keeps only the last 4 characters of a claim code: enough to tell codes apart, useless to redeem. */
+export function maskClaimCode(code: string): string {
+	return code.replace(/[A-Za-z0-9](?=(?:[^A-Za-z0-9]*[A-Za-z0-9]){4})/g, '*');
+}
+
+const CLAIM_CODE_IN_TEXT = /\b[A-Z0-9]{4}-[A-Z0-9]{6}-[A-Z0-9]{4}\b/g;
+
+function describeMail(mail: ReceivedMail): string {
+	const claimCodes = (mail.text.match(CLAIM_CODE_IN_TEXT) ?? []).map(maskClaimCode);
+	const codes = claimCodes.length > 0 ? `, claim code ${claimCodes.join(', ')}` : '';
+	return `e-mail to ${mail.to.join(', ')}: "${mail.subject}"${codes}`;
+}
+
+async function isPortFree(host: string, port: number): Promise<boolean> {
+	return await new Promise<boolean>((resolve) => {
+		const server = net.createServer();
+		server.once('error', () => resolve(false));
+		server.listen(port, host, () => server.close(() => resolve(true)));
+	});
+}
+
+/** Starts something on the preferred port, or on a free one when it is taken. */
+async function onPreferredPort<T>(
+	label: string,
+	preferred: number,
+	start: (port: number) => Promise<T>,
+): Promise<T> {
+	try {
+		return await start(preferred);
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || preferred === 0) throw error;
+		say(`    port ${preferred} is taken; the ${label} uses a free port instead`);
+		return await start(0);
+	}
+}
+
+/** Marks a folder the demo created, so that only such folders are ever deleted by the next run. */
+const DEMO_FOLDER_MARKER = '.amazon-incentives-demo';
+
+function recreateUserFolder(folder: string): void {
+	if (fs.existsSync(folder)) {
+		const entries = fs.readdirSync(folder);
+		if (entries.length > 0 && !entries.includes(DEMO_FOLDER_MARKER)) {
+			throw new Error(
+				`${folder} exists and was not created by the demo; refusing to delete it. Choose another --user-folder.`,
+			);
+		}
+		fs.rmSync(folder, { recursive: true, force: true });
+	}
+	fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+	fs.writeFileSync(
+		path.join(folder, DEMO_FOLDER_MARKER),
+		'Created by npm run demo; deleted by its next run.\n',
+	);
+}
+
+async function bcryptHash(password: string): Promise<string> {
+	// n8n's own bcryptjs, run with the cached Node 24: no extra dependency for the repository.
+	const script = "process.stdout.write(require('bcryptjs').hashSync(process.argv[1], 10))";
+	return await captureOutput(node24BinaryPath(), ['-e', script, password], {
+		cwd: n8nInstallDir(),
+		env: childProcessEnv(),
+	});
+}
+
+function printSandbox(sandbox: RunningSandbox): void {
+	say(`    URL            ${sandbox.url}   (introspection: ${sandbox.url}/__sandbox/stats)`);
+	say(`    partner ID     ${sandbox.partner.partnerId}`);
+	say(`    access key ID  ${sandbox.partner.accessKeyId}`);
+	say(`    secret key     ${sandbox.partner.secretAccessKey}   (fake: it only opens this sandbox)`);
+	say(
+		`    region         ${sandbox.region} (signs as ${sandbox.signingRegion}), ${sandbox.partner.currencyCode}, balance ${sandbox.partner.startingBalance}`,
+	);
+}
+
+function printStats(sandbox: RunningSandbox): void {
+	const stats = sandbox.stats();
+	const balance = stats.balances[sandbox.partner.partnerId];
+	say(
+		`    sandbox: ${stats.requests} request(s), ${stats.cardsIssued} card(s) issued, ` +
+			`debited ${JSON.stringify(stats.totalDebited)}, balance ${balance.amount} ${balance.currencyCode}, ` +
+			`double debits ${JSON.stringify(stats.doubleDebits)}`,
+	);
+}
+
+type Json = Record<string, any>;
+
+/** Prints the cards of a referral run; returns how many were issued. */
+function printCards(run: N8nRun): number {
+	const referrals = (run.nodes.Referral?.outputs[0] ?? []) as Json[];
+	const [issued = [], failed = []] = run.nodes['Issue gift card']?.items ?? [];
+	// n8n's paired items lead each card back to its referral, also when some items failed.
+	const referralOf = (item: { pairedItem?: unknown }) => {
+		const index = (item.pairedItem as { item?: number } | undefined)?.item;
+		return String((index === undefined ? undefined : referrals[index]?.referralId) ?? '?');
+	};
+	say(`    ${issued.length} gift card(s) issued, ${failed.length} failed:`);
+	say(
+		`    ${'referral'.padEnd(10)} ${'gcId'.padEnd(16)} ${'amount'.padEnd(10)} ${'claim code'.padEnd(17)} request ID`,
+	);
+	for (const item of issued) {
+		const card = item.json as Json;
+		const amount = `${card.cardInfo?.value?.amount} ${card.cardInfo?.value?.currencyCode}`;
+		say(
+			`    ${referralOf(item).padEnd(10)} ${String(card.gcId).padEnd(16)} ` +
+				`${amount.padEnd(10)} ${maskClaimCode(String(card.gcClaimCode)).padEnd(17)} ${card.requestId}`,
+		);
+	}
+	for (const item of failed) say(`    ${referralOf(item)}: not issued: ${String(item.json.error)}`);
+	return issued.length;
+}
+
+/** While n8n runs, Ctrl-C stops everything gracefully; this is set then. */
+let onStopSignal: (() => void) | undefined;
+let stopping = false;
+
+function handleSignal(): void {
+	// Ctrl-C reaches this process twice (from the terminal and relayed by tsx): only the first counts.
+	if (stopping) return;
+	stopping = true;
+	if (onStopSignal) onStopSignal();
+	else {
+		// During setup: exit at once; the n8n processes started so far are killed on exit.
+		say('\nInterrupted.');
+		process.exit(130);
+	}
+}
+
+async function main(argv: string[]): Promise<number> {
+	process.on('SIGINT', handleSignal);
+	process.on('SIGTERM', handleSignal);
+	const options = parseOptions(argv);
+	if (!options) {
+		process.stdout.write(HELP);
+		return 0;
+	}
+	say('Amazon Incentives for n8n: demo with a local AGCOD sandbox (no Amazon account needed)');
+
+	step(`Node 24 and n8n ${N8N_VERSION}`);
+	if (readMarker(n8nInstallDir())?.n8nVersion !== N8N_VERSION) {
+		say(`    First run: installing them into ${cacheDir()}`);
+		say('    (about 5 minutes and 3 GB, once; progress below; later runs start in seconds)');
+	}
+	await ensureNode24();
+	await ensureN8n();
+	say(`    ready: ${n8nInstallDir()}`);
+
+	if (!options.headless && !(await isPortFree(options.host, options.port))) {
+		say(
+			`\nPort ${options.port} is in use (another n8n?). Choose another: npm run demo -- --port 5679`,
+		);
+		return 1;
+	}
+
+	step('Local AGCOD sandbox');
+	const sandbox = await onPreferredPort('sandbox', options.sandboxPort, (port) =>
+		startSandbox({
+			port,
+			quiet: options.headless,
+			log: (line) => say(`    [sandbox] ${line}`),
+		}),
+	);
+	printSandbox(sandbox);
+
+	let smtp: SmtpSink | undefined;
+	let n8n: N8nInstance | undefined;
+	const cleanup = async () => {
+		// stop(), not dispose(): the user folder stays for a look until the next run.
+		await n8n?.stop();
+		await smtp?.stop();
+		await sandbox.stop();
+	};
+	try {
+		step('SMTP sink for the workflows’ e-mails');
+		smtp = await onPreferredPort('SMTP sink', options.smtpPort, (port) =>
+			startSmtpSink({
+				port,
+				onMessage: options.headless ? undefined : (mail) => say(`    [smtp] ${describeMail(mail)}`),
+			}),
+		);
+		say(
+			`    smtp://${smtp.host}:${smtp.port} (no TLS, no login); e-mails are printed here, claim codes masked`,
+		);
+
+		const shownFolder = path.relative(process.cwd(), options.userFolder);
+		step(
+			`n8n user folder ${shownFolder.startsWith('..') ? options.userFolder : shownFolder} (recreated)`,
+		);
+		recreateUserFolder(options.userFolder);
+		const passwordHash = await bcryptHash(DEMO_OWNER.password);
+		n8n = await N8nInstance.create({
+			packageLoading: 'communityPackage',
+			userFolder: options.userFolder,
+			keepUserFolder: true,
+			env: {
+				// n8n 2.x creates the owner from these at startup, so there is no setup screen.
+				N8N_INSTANCE_OWNER_MANAGED_BY_ENV: 'true',
+				N8N_INSTANCE_OWNER_EMAIL: DEMO_OWNER.email,
+				N8N_INSTANCE_OWNER_PASSWORD_HASH: passwordHash,
+				N8N_INSTANCE_OWNER_FIRST_NAME: DEMO_OWNER.firstName,
+				N8N_INSTANCE_OWNER_LAST_NAME: DEMO_OWNER.lastName,
+			},
+		});
+		say(
+			`    ${n8n.installedPackage?.name}@${n8n.installedPackage?.version} installed from its npm pack tarball ` +
+				'as a community package (runtime dependencies only)',
+		);
+
+		step('Credentials and the example workflows');
+		await n8n.importCredentials(exampleCredentials(sandbox, smtp, DEMO_WEBHOOK_SECRET));
+		say('    credentials: "Amazon Incentives account" → the sandbox, "SMTP account" → the sink,');
+		say(
+			`                 "Webhook secret" → header ${WEBHOOK_SECRET_HEADER}: ${DEMO_WEBHOOK_SECRET}`,
+		);
+		const exampleNames = Object.values(EXAMPLE_FILES);
+		const ids = await n8n.importWorkflows(
+			exampleNames.map((file) => path.join(examplesDir(), file)),
+		);
+		const idByFile = new Map<string, string>(exampleNames.map((file, index) => [file, ids[index]]));
+		const workflowId = (file: string) => idByFile.get(file) as string;
+		for (const file of exampleNames) {
+			say(`    ${readWorkflowFile(path.join(examplesDir(), file)).name}`);
+		}
+
+		if (options.headless) {
+			step('Referral example, headless (n8n execute)');
+			const run = await n8n.execute(workflowId(EXAMPLE_FILES.referralReward));
+			const issued = printCards(run);
+			const mails = await smtp.waitForMessages(issued, 10_000).catch(() => smtp!.messages());
+			say(`    ${mails.length} e-mail(s) delivered to the SMTP sink:`);
+			for (const mail of mails) say(`      ${describeMail(mail)}`);
+			printStats(sandbox);
+			if (run.status !== 'success' || issued === 0) {
+				say(`\nThe referral example did not succeed: ${run.error?.message ?? run.status}`);
+				return 1;
+			}
+			say('\nDone. `npm run demo` (without --headless) opens the same setup in the n8n editor.');
+			return 0;
+		}
+
+		step('Starting n8n');
+		interactive = true;
+		for (const file of [
+			EXAMPLE_FILES.referralReward,
+			EXAMPLE_FILES.bulkIssuance,
+			EXAMPLE_FILES.posActivation,
+		]) {
+			await n8n.publishWorkflow(workflowId(file));
+		}
+		const server = await n8n.start({ port: options.port, host: options.host });
+		await n8n.waitForWebhooks(Object.values(EXAMPLE_WEBHOOK_PATHS));
+		const shownHost =
+			options.host === '0.0.0.0' || options.host === '127.0.0.1' ? 'localhost' : options.host;
+		const url = `http://${shownHost}:${server.port}`;
+		const webhook = (webhookPath: string) => `${url}/webhook/${webhookPath}`;
+		say('');
+		say(`  n8n is running. Open ${url}`);
+		say(`  Log in as ${DEMO_OWNER.email} with password ${DEMO_OWNER.password}`);
+		say('');
+		say('  The referral, bulk-issuance and point-of-sale examples are active. Try:');
+		say(
+			`    curl -s -X POST ${webhook(EXAMPLE_WEBHOOK_PATHS.referralReward)} -H '${WEBHOOK_SECRET_HEADER}: ${DEMO_WEBHOOK_SECRET}' ` +
+				`-H 'Content-Type: application/json' -d '{"referralId":"ref-42","email":"friend@example.com","name":"Sam"}'`,
+		);
+		say(
+			`    printf 'rewardId,email,name,amount\\nb-1,ada@example.com,Ada,25\\n' > rewards.csv && curl -s ${webhook(EXAMPLE_WEBHOOK_PATHS.bulkIssuance)} ` +
+				`-H '${WEBHOOK_SECRET_HEADER}: ${DEMO_WEBHOOK_SECRET}' -F file=@rewards.csv`,
+		);
+		say(
+			`    curl -s -X POST ${webhook(EXAMPLE_WEBHOOK_PATHS.posActivate)} -H '${WEBHOOK_SECRET_HEADER}: ${DEMO_WEBHOOK_SECRET}' ` +
+				`-H 'Content-Type: application/json' -d '{"saleId":"S-1001","cardNumber":"1400000005567585358","amount":50,"storeId":"STORE042"}'`,
+		);
+		say(
+			'  In the editor, open "daily low-balance alert" or "referral reward" and click "Execute workflow".',
+		);
+		say(`  Sandbox counters: ${sandbox.url}/__sandbox/stats   n8n log: ${n8n.serverLogPath()}`);
+		say('  Press Ctrl-C to stop.');
+		say('');
+
+		const stopped = await new Promise<'signal' | 'n8n exited'>((resolve) => {
+			onStopSignal = () => resolve('signal');
+			void n8n!.serverExit().then(() => resolve('n8n exited'));
+		});
+		if (stopped === 'n8n exited') {
+			say(`\nn8n stopped unexpectedly; see ${n8n.serverLogPath()}`);
+			return 1;
+		}
+		say('\nStopping n8n, the SMTP sink and the sandbox …');
+		printStats(sandbox);
+		return 0;
+	} finally {
+		await cleanup();
+	}
+}
+
+main(process.argv.slice(2))
+	.then((code) => {
+		if (code === 0 && interactive) say('Stopped cleanly.');
+		process.exit(code);
+	})
+	.catch((error: unknown) => {
+		process.stderr.write(
+			`\nThe demo failed: ${error instanceof Error ? error.message : String(error)}\n`,
+		);
+		process.exit(1);
+	});

@@ -1,0 +1,133 @@
+/**
+ * The workflow files the end-to-end suites and the demo import into n8n, and the credentials they
+ * expect:
+ * - `test/workflows/*.json`: one workflow per end-to-end scenario. The Amazon Incentives nodes
+ *   carry the placeholder type NODE_TYPE_PLACEHOLDER, swapped for the type of the loading mode in
+ *   use (`CUSTOM.amazonIncentives` or `n8n-nodes-amazon-incentives.amazonIncentives`).
+ * - `examples/*.json`: the example workflows users import, unchanged.
+ * Both reference credentials by name with `id: null`; n8n resolves them by name and type on import.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { repositoryRoot } from './communityPackage';
+import type { N8nCredential } from './n8nInstance';
+
+export const NODE_TYPE_PLACEHOLDER = 'AMAZON_INCENTIVES_NODE_TYPE';
+/** The credential name the scenario workflows reference. */
+export const SCENARIO_CREDENTIAL_NAME = 'AGCOD local sandbox';
+
+/** The credential names the example workflows reference (what a user creates in n8n). */
+export const EXAMPLE_CREDENTIAL_NAMES = {
+	amazonIncentivesApi: 'Amazon Incentives account',
+	smtp: 'SMTP account',
+	httpHeaderAuth: 'Webhook secret',
+} as const;
+
+/** The header the example webhooks check (Header Auth credential "Webhook secret"). */
+export const WEBHOOK_SECRET_HEADER = 'X-Webhook-Secret';
+
+export const EXAMPLE_FILES = {
+	referralReward: 'referral-reward.json',
+	lowBalanceAlert: 'daily-low-balance-alert.json',
+	bulkIssuance: 'bulk-issuance-from-spreadsheet.json',
+	posActivation: 'physical-card-activation-pos.json',
+} as const;
+
+/** Production webhook paths of the examples (POST). */
+export const EXAMPLE_WEBHOOK_PATHS = {
+	referralReward: 'referral-reward',
+	bulkIssuance: 'bulk-gift-cards',
+	posActivate: 'pos/activate',
+	posDeactivate: 'pos/deactivate',
+} as const;
+
+export type WorkflowDefinition = Record<string, unknown> & {
+	name: string;
+	nodes: Array<Record<string, unknown> & { name: string; type: string }>;
+};
+
+export function examplesDir(): string {
+	return path.join(repositoryRoot(), 'examples');
+}
+
+export function scenarioWorkflowsDir(): string {
+	return path.join(repositoryRoot(), 'test', 'workflows');
+}
+
+export function readWorkflowFile(file: string): WorkflowDefinition {
+	return JSON.parse(fs.readFileSync(file, 'utf8')) as WorkflowDefinition;
+}
+
+/** Every example workflow file, by file name. */
+export function exampleWorkflowFiles(): string[] {
+	return fs
+		.readdirSync(examplesDir())
+		.filter((name) => name.endsWith('.json'))
+		.sort()
+		.map((name) => path.join(examplesDir(), name));
+}
+
+/** A scenario workflow from test/workflows with its placeholder node type replaced. */
+export function scenarioWorkflow(fileName: string, nodeType: string): WorkflowDefinition {
+	const workflow = readWorkflowFile(path.join(scenarioWorkflowsDir(), fileName));
+	let replaced = 0;
+	for (const node of workflow.nodes) {
+		if (node.type === NODE_TYPE_PLACEHOLDER) {
+			node.type = nodeType;
+			replaced++;
+		}
+	}
+	if (replaced === 0) throw new Error(`${fileName} has no ${NODE_TYPE_PLACEHOLDER} node`);
+	return workflow;
+}
+
+export interface AgcodEndpoint {
+	url: string;
+	region: string;
+	partner: { partnerId: string; accessKeyId: string; secretAccessKey: string };
+}
+
+/** An n8n credential of type amazonIncentivesApi for a local sandbox (custom endpoint). */
+export function sandboxCredential(name: string, sandbox: AgcodEndpoint): N8nCredential {
+	return {
+		name,
+		type: 'amazonIncentivesApi',
+		data: {
+			partnerId: sandbox.partner.partnerId,
+			accessKeyId: sandbox.partner.accessKeyId,
+			secretAccessKey: sandbox.partner.secretAccessKey,
+			region: sandbox.region,
+			environment: 'custom',
+			endpoint: sandbox.url,
+		},
+	};
+}
+
+/** The three credentials the examples use, pointing at a local sandbox and SMTP sink. */
+export function exampleCredentials(
+	sandbox: AgcodEndpoint,
+	smtp: { host: string; port: number },
+	webhookSecret: string,
+): N8nCredential[] {
+	return [
+		sandboxCredential(EXAMPLE_CREDENTIAL_NAMES.amazonIncentivesApi, sandbox),
+		{
+			name: EXAMPLE_CREDENTIAL_NAMES.smtp,
+			type: 'smtp',
+			data: {
+				host: smtp.host,
+				port: smtp.port,
+				secure: false,
+				disableStartTls: true,
+				user: '',
+				password: '',
+			},
+		},
+		{
+			name: EXAMPLE_CREDENTIAL_NAMES.httpHeaderAuth,
+			type: 'httpHeaderAuth',
+			data: { name: WEBHOOK_SECRET_HEADER, value: webhookSecret },
+		},
+	];
+}
