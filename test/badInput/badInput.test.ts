@@ -6,7 +6,15 @@
  */
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
-import { jsonOf, runAgainst, useSandbox } from '../integration/helpers';
+import {
+	activateParameters,
+	cancelParameters,
+	explicitCreateParameters,
+	jsonOf,
+	loadParameters,
+	runAgainst,
+	useSandbox,
+} from '../integration/helpers';
 import type { RunningSandbox } from '../sandbox';
 
 const PARTNER = 'Awssb';
@@ -64,39 +72,21 @@ const SCENARIOS = {
 		validItem: (label) => ({ key: label, amount: 10, currency: 'USD', reference: 'ok' }),
 	},
 	createExplicit: {
-		parameters: {
-			resource: 'giftCard',
-			operation: 'create',
-			amount: '={{ $json.amount }}',
-			currencyCode: 'USD',
-			requestIdMode: 'explicit',
-			requestId: '={{ $json.requestId }}',
-			options: FAST,
-		},
+		parameters: explicitCreateParameters({ options: FAST }),
 		validItem: (label) => ({ requestId: `${PARTNER}${label}`, amount: 12 }),
 	},
 	cancel: {
-		parameters: {
-			resource: 'giftCard',
-			operation: 'cancel',
-			creationRequestId: '={{ $json.creationRequestId }}',
-			gcId: '={{ $json.gcId }}',
-			options: FAST,
-		},
+		parameters: cancelParameters({ options: FAST }),
 		validItem: (label) => ({ creationRequestId: `${PARTNER}${label}`, gcId: 'ABCDEF123456' }),
 		async prepare(sandbox, goodItems) {
 			// Cancel needs cards: create them first and cancel those.
 			const created = await runAgainst(
 				sandbox,
-				{
-					resource: 'giftCard',
-					operation: 'create',
+				explicitCreateParameters({
 					amount: 5,
-					currencyCode: 'USD',
-					requestIdMode: 'explicit',
 					requestId: '={{ $json.creationRequestId }}',
 					options: FAST,
-				},
+				}),
 				goodItems,
 			);
 			return jsonOf(created).map((json) => ({
@@ -106,16 +96,10 @@ const SCENARIOS = {
 		},
 	},
 	activate: {
-		parameters: {
-			resource: 'physicalCard',
-			operation: 'activate',
-			cardNumber: '={{ $json.cardNumber }}',
-			amount: '={{ $json.amount }}',
-			currencyCode: 'USD',
-			idempotencyKey: '={{ $json.key }}',
+		parameters: activateParameters({
 			additionalFields: { transactionSource: { source: { sourceId: '={{ $json.sourceId }}' } } },
 			options: FAST,
-		},
+		}),
 		validItem: (label, slot) => ({
 			key: label,
 			// Variable 19-digit USD cards of the sandbox's default inventory: WAC …5585 + suffix, …5586 + suffix.
@@ -125,19 +109,13 @@ const SCENARIOS = {
 		}),
 	},
 	load: {
-		parameters: {
-			resource: 'amazonBalance',
-			operation: 'load',
-			amazonCustomerId: '={{ $json.customer }}',
-			amount: '={{ $json.amount }}',
-			currencyCode: 'USD',
-			idempotencyKey: '={{ $json.key }}',
+		parameters: loadParameters({
 			additionalFields: {
 				extraBodyFields: '={{ $json.extra }}',
 				sendEmailNotification: '={{ $json.sendEmail }}',
 			},
 			options: FAST,
-		},
+		}),
 		validItem: (label) => ({
 			key: label,
 			customer: 'amzn1.account.AEXAMPLECUSTOMER0001',
