@@ -43,7 +43,8 @@ function rememberSuccess(key: string): void {
 		succeededRequests.delete(succeededRequests.keys().next().value as string);
 }
 
-function maskClaimCode(code: string): string {
+/** Keeps only the last 4 letters/digits: enough to tell cards apart, useless for redeeming. */
+export function maskClaimCode(code: string): string {
 	return code.replace(/[A-Za-z0-9](?=(?:[^A-Za-z0-9]*[A-Za-z0-9]){4})/g, '*');
 }
 

@@ -14,6 +14,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { maskClaimCode } from '../../nodes/AmazonIncentives/execute';
 import { type RunningSandbox, startSandbox } from '../sandbox';
 import {
 	cacheDir,
@@ -108,10 +109,7 @@ function step(title: string): void {
 	say(`\n[${stepNumber}/${STEPS}] ${title}`);
 }
 
-/** Keeps only the last 4 characters of a claim code: enough to tell codes apart, useless to redeem. */
-export function maskClaimCode(code: string): string {
-	return code.replace(/[A-Za-z0-9](?=(?:[^A-Za-z0-9]*[A-Za-z0-9]){4})/g, '*');
-}
+export { maskClaimCode };
 
 const CLAIM_CODE_IN_TEXT = /\b[A-Z0-9]{4}-[A-Z0-9]{6}-[A-Z0-9]{4}\b/g;
 
