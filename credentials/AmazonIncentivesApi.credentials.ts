@@ -66,7 +66,8 @@ export class AmazonIncentivesApi implements ICredentialType {
 				{
 					name: 'Custom Endpoint',
 					value: 'custom',
-					description: 'Another AGCOD-compatible endpoint, such as the local sandbox of this package',
+					description:
+						'Another AGCOD-compatible endpoint, such as the local sandbox of this package',
 				},
 			],
 			default: 'sandbox',

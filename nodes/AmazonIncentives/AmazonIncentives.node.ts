@@ -8,7 +8,10 @@ import {
 
 import { testAmazonIncentivesCredential } from './credentialTest';
 import { accountFields, accountOperations } from './descriptions/AccountDescription';
-import { amazonBalanceFields, amazonBalanceOperations } from './descriptions/AmazonBalanceDescription';
+import {
+	amazonBalanceFields,
+	amazonBalanceOperations,
+} from './descriptions/AmazonBalanceDescription';
 import { giftCardFields, giftCardOperations } from './descriptions/GiftCardDescription';
 import { physicalCardFields, physicalCardOperations } from './descriptions/PhysicalCardDescription';
 import { optionsCollection } from './descriptions/shared';
@@ -24,12 +27,15 @@ export class AmazonIncentives implements INodeType {
 		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
 		description:
 			'Create and cancel Amazon gift cards, check funds, activate physical cards and load Amazon balance (Amazon Incentives API / AGCOD), exactly once per item',
-		documentationUrl: 'https://github.com/n8n-nodes-amazon-incentives/n8n-nodes-amazon-incentives#readme',
+		documentationUrl:
+			'https://github.com/n8n-nodes-amazon-incentives/n8n-nodes-amazon-incentives#readme',
 		defaults: { name: 'Amazon Incentives' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'amazonIncentivesApi', required: true, testedBy: 'amazonIncentivesApiTest' }],
+		credentials: [
+			{ name: 'amazonIncentivesApi', required: true, testedBy: 'amazonIncentivesApiTest' },
+		],
 		// Claim codes are bearer money: n8n redacts them whenever executions are shown.
 		sensitiveOutputFields: ['gcClaimCode'],
 		properties: [
@@ -39,8 +45,16 @@ export class AmazonIncentives implements INodeType {
 				type: 'options',
 				noDataExpression: true,
 				options: [
-					{ name: 'Gift Card', value: 'giftCard', description: 'Digital Amazon gift cards (claim codes)' },
-					{ name: 'Account', value: 'account', description: 'Your Amazon Incentives prepaid account' },
+					{
+						name: 'Gift Card',
+						value: 'giftCard',
+						description: 'Digital Amazon gift cards (claim codes)',
+					},
+					{
+						name: 'Account',
+						value: 'account',
+						description: 'Your Amazon Incentives prepaid account',
+					},
 					{
 						name: 'Physical Card',
 						value: 'physicalCard',

@@ -27,7 +27,13 @@ export async function testAmazonIncentivesCredential(
 			'GetAvailableFunds',
 			{ partnerId: connection.partnerId },
 			undefined,
-			{ format: 'json', timeoutMs: 6000, maxRetries: 2, retryBudgetMs: 20_000, requestsPerSecond: 10 },
+			{
+				format: 'json',
+				timeoutMs: 6000,
+				maxRetries: 2,
+				retryBudgetMs: 20_000,
+				requestsPerSecond: 10,
+			},
 		);
 		const funds = data.availableFunds as JsonObject;
 		return {
@@ -40,7 +46,10 @@ export async function testAmazonIncentivesCredential(
 		const { outcome } = error;
 		switch (outcome.kind) {
 			case 'auth':
-				return { status: 'Error', message: `${authHint(outcome.message)} (Amazon: ${outcome.message})` };
+				return {
+					status: 'Error',
+					message: `${authHint(outcome.message)} (Amazon: ${outcome.message})`,
+				};
 			case 'failure':
 				return {
 					status: 'Error',
@@ -55,9 +64,16 @@ export async function testAmazonIncentivesCredential(
 			case 'tls':
 				return { status: 'Error', message: `${outcome.message} at ${where}. ${TLS_HINT}` };
 			case 'throttled':
-				return { status: 'Error', message: 'Amazon is throttling this account right now (Rate exceeded); test again in a few seconds.' };
+				return {
+					status: 'Error',
+					message:
+						'Amazon is throttling this account right now (Rate exceeded); test again in a few seconds.',
+				};
 			default:
-				return { status: 'Error', message: `Unexpected answer from ${where}: ${outcome.message}. Is the endpoint an AGCOD endpoint?` };
+				return {
+					status: 'Error',
+					message: `Unexpected answer from ${where}: ${outcome.message}. Is the endpoint an AGCOD endpoint?`,
+				};
 		}
 	}
 }

@@ -72,14 +72,22 @@ function toNodeError(
 	const node = context.getNode();
 	if (error instanceof NodeOperationError || error instanceof NodeApiError) return error;
 	if (error instanceof InputError)
-		return new NodeOperationError(node, `Item ${itemIndex}: invalid ${error.field}: ${error.message}`, {
-			itemIndex,
-			description: 'Nothing was sent to Amazon for this item.',
-		});
+		return new NodeOperationError(
+			node,
+			`Item ${itemIndex}: invalid ${error.field}: ${error.message}`,
+			{
+				itemIndex,
+				description: 'Nothing was sent to Amazon for this item.',
+			},
+		);
 	if (!(error instanceof AgcodCallError))
-		return new NodeOperationError(node, redactSecrets((error as Error).message ?? String(error), connection.secretAccessKey), {
-			itemIndex,
-		});
+		return new NodeOperationError(
+			node,
+			redactSecrets((error as Error).message ?? String(error), connection.secretAccessKey),
+			{
+				itemIndex,
+			},
+		);
 
 	const { outcome, operation, requestId, attempts } = error;
 	const idNote = requestId ? ` Request ID: ${requestId}.` : '';
@@ -87,7 +95,12 @@ function toNodeError(
 	const amazonMessage = redactSecrets(outcome.message, connection.secretAccessKey);
 	let message: string;
 	let description: string;
-	const details: IDataObject = { operation, requestId: requestId ?? null, attempts, retryable: error.retryable };
+	const details: IDataObject = {
+		operation,
+		requestId: requestId ?? null,
+		attempts,
+		retryable: error.retryable,
+	};
 	// FAILURE and RESEND answers carry Amazon's codes; keep them also when the retries ran out.
 	if ('errorCode' in outcome)
 		Object.assign(details, { errorCode: outcome.errorCode, errorType: outcome.errorType });
@@ -121,7 +134,11 @@ function toNodeError(
 	return apiError;
 }
 
-function errorItem(error: NodeApiError | NodeOperationError, itemIndex: number, call?: PreparedCall): INodeExecutionData {
+function errorItem(
+	error: NodeApiError | NodeOperationError,
+	itemIndex: number,
+	call?: PreparedCall,
+): INodeExecutionData {
 	const context = (error instanceof NodeApiError ? error.errorResponse : {}) as IDataObject;
 	// n8n replaces the json of an item that carries an `error` object with {error: message}, and routes an
 	// item to the error output when its json has `error` and only `message` / `details` beside it: so the
@@ -151,7 +168,9 @@ function pick(source: IDataObject, keys: string[]): IDataObject {
  * Every item is validated before anything is sent, so bad input never leaves money half-moved; then items run
  * concurrently under the shared rate limit, and output stays in input order.
  */
-export async function executeAmazonIncentives(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+export async function executeAmazonIncentives(
+	this: IExecuteFunctions,
+): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	const continueOnFail = this.continueOnFail();
 	const operationKey = `${this.getNodeParameter('resource', 0)}:${this.getNodeParameter('operation', 0)}`;
@@ -160,9 +179,13 @@ export async function executeAmazonIncentives(this: IExecuteFunctions): Promise<
 
 	const read = readConnection(await this.getCredentials(CREDENTIAL_TYPE));
 	if ('problem' in read)
-		throw new NodeOperationError(this.getNode(), `Amazon Incentives credential: ${read.problem.message}`, {
-			description: `Fix the "${read.problem.field}" field of the credential.`,
-		});
+		throw new NodeOperationError(
+			this.getNode(),
+			`Amazon Incentives credential: ${read.problem.message}`,
+			{
+				description: `Fix the "${read.problem.field}" field of the credential.`,
+			},
+		);
 	const { connection } = read;
 
 	const output: INodeExecutionData[] = new Array(items.length);
@@ -192,7 +215,8 @@ export async function executeAmazonIncentives(this: IExecuteFunctions): Promise<
 	const runItem = async (itemIndex: number) => {
 		const call = calls[itemIndex];
 		if (!call) return;
-		const replayKey = call.requestId && `${connection.baseUrl.origin}|${call.operation}|${call.requestId}`;
+		const replayKey =
+			call.requestId && `${connection.baseUrl.origin}|${call.operation}|${call.requestId}`;
 		const earlier = replayKey ? inFlight.get(replayKey) : undefined;
 		const replay = earlier !== undefined || (replayKey ? succeededRequests.has(replayKey) : false);
 		const pending =
@@ -209,7 +233,10 @@ export async function executeAmazonIncentives(this: IExecuteFunctions): Promise<
 		try {
 			const result = await pending;
 			if (replayKey) rememberSuccess(replayKey);
-			output[itemIndex] = { json: outputJson(call, result, replay), pairedItem: { item: itemIndex } };
+			output[itemIndex] = {
+				json: outputJson(call, result, replay),
+				pairedItem: { item: itemIndex },
+			};
 		} catch (error) {
 			const nodeError = toNodeError(this, error, itemIndex, connection);
 			if (continueOnFail) output[itemIndex] = errorItem(nodeError, itemIndex, call);

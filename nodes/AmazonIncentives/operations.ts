@@ -70,22 +70,39 @@ const ALPHANUMERIC_40 = {
 	patternHint: 'may only contain letters and digits',
 };
 
-function newTransactionId(read: ItemReader, connection: AgcodConnection, kind: RequestIdKind): string {
-	if (read.param('requestIdMode', 'derive') === 'explicit') return existingRequestId(read, connection, 'requestId');
+function newTransactionId(
+	read: ItemReader,
+	connection: AgcodConnection,
+	kind: RequestIdKind,
+): string {
+	if (read.param('requestIdMode', 'derive') === 'explicit')
+		return existingRequestId(read, connection, 'requestId');
 	const key = readIdempotencyKey(read.param('idempotencyKey'));
-	const namespace = readOptionalText(read.field('options', 'idempotencyNamespace'), 'idempotencyNamespace', TEXT_100) ?? '';
+	const namespace =
+		readOptionalText(
+			read.field('options', 'idempotencyNamespace'),
+			'idempotencyNamespace',
+			TEXT_100,
+		) ?? '';
 	return deriveRequestId(connection.partnerId, kind, key, namespace);
 }
 
 /** A request id the user copies from an earlier output (or a sandbox mock id). */
 function existingRequestId(read: ItemReader, connection: AgcodConnection, field: string): string {
 	const requestId = readText(read.param(field), field, { maxLength: 200 });
-	const problem = requestIdProblem(requestId, connection.partnerId, connection.environment !== 'production');
+	const problem = requestIdProblem(
+		requestId,
+		connection.partnerId,
+		connection.environment !== 'production',
+	);
 	if (problem) throw new InputError(field, `${field} "${requestId.slice(0, 50)}" ${problem}`);
 	return requestId;
 }
 
-function money(read: ItemReader, connection: AgcodConnection): { currencyCode: string; amount: number } {
+function money(
+	read: ItemReader,
+	connection: AgcodConnection,
+): { currencyCode: string; amount: number } {
 	const currencyCode = readCurrencyCode(read.param('currencyCode'), connection.region);
 	return { currencyCode, amount: readAmount(read.param('amount'), currencyCode) };
 }
@@ -115,7 +132,10 @@ function transactionSource(read: ItemReader): JsonObject | undefined {
 	const source = wrapper?.source as IDataObject | undefined;
 	if (!source) return undefined;
 	const sourceDetails = readOptionalText(source.sourceDetails, 'sourceDetails', { maxLength: 200 });
-	if (sourceDetails !== undefined && !('institutionName' in readJsonObject(sourceDetails, 'sourceDetails')))
+	if (
+		sourceDetails !== undefined &&
+		!('institutionName' in readJsonObject(sourceDetails, 'sourceDetails'))
+	)
 		throw new InputError('sourceDetails', 'sourceDetails must be JSON with an institutionName key');
 	return compact({
 		sourceId: readText(source.sourceId, 'sourceId', { maxLength: 20 }),
@@ -132,7 +152,10 @@ function balanceAccount(read: ItemReader): JsonObject {
 			pattern: /^\S+$/,
 			patternHint: 'may not contain spaces',
 		}),
-		type: readOptionalText(read.field('additionalFields', 'accountType'), 'accountType', { maxLength: 20 }) ?? '2',
+		type:
+			readOptionalText(read.field('additionalFields', 'accountType'), 'accountType', {
+				maxLength: 20,
+			}) ?? '2',
 	};
 }
 
@@ -144,7 +167,10 @@ function extraBodyFields(read: ItemReader): JsonObject {
 	const extra = readJsonObject(raw, 'extraBodyFields') as JsonObject;
 	const clash = PROTECTED_BALANCE_FIELDS.find((field) => field in extra);
 	if (clash)
-		throw new InputError('extraBodyFields', `extraBodyFields may not set "${clash}"; use the node's own field`);
+		throw new InputError(
+			'extraBodyFields',
+			`extraBodyFields may not set "${clash}"; use the node's own field`,
+		);
 	return extra;
 }
 
@@ -172,7 +198,10 @@ export const OPERATIONS: Readonly<Record<string, OperationDefinition>> = {
 		prepare(read, connection) {
 			const requestId = existingRequestId(read, connection, 'creationRequestId');
 			const gcId = readOptionalText(read.param('gcId', ''), 'gcId', ALPHANUMERIC_40);
-			return { body: compact({ creationRequestId: requestId, partnerId: connection.partnerId, gcId }), requestId };
+			return {
+				body: compact({ creationRequestId: requestId, partnerId: connection.partnerId, gcId }),
+				requestId,
+			};
 		},
 	},
 	'account:getAvailableFunds': {
@@ -227,7 +256,12 @@ export const OPERATIONS: Readonly<Record<string, OperationDefinition>> = {
 			const account = balanceAccount(read);
 			const requestId = newTransactionId(read, connection, 'load');
 			const sendEmail = read.field('additionalFields', 'sendEmailNotification');
-			const notificationMessage = optionalText(read, 'additionalFields', 'notificationMessage', 1000);
+			const notificationMessage = optionalText(
+				read,
+				'additionalFields',
+				'notificationMessage',
+				1000,
+			);
 			const sourceId = optionalText(read, 'additionalFields', 'transactionSourceId', 20);
 			const body = compact({
 				...extraBodyFields(read),
@@ -262,7 +296,13 @@ export const OPERATIONS: Readonly<Record<string, OperationDefinition>> = {
 	},
 };
 
-function numberOption(read: ItemReader, name: string, fallback: number, min: number, max: number): number {
+function numberOption(
+	read: ItemReader,
+	name: string,
+	fallback: number,
+	min: number,
+	max: number,
+): number {
 	const value = read.field('options', name);
 	if (value === undefined || value === '') return fallback;
 	if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max)

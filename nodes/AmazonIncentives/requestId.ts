@@ -66,7 +66,8 @@ export function requestIdProblem(
 ): string | undefined {
 	if (allowMockIds && MOCK_REQUEST_ID.test(requestId)) return undefined;
 	if (requestId.length === 0) return 'is empty';
-	if (!/^[A-Za-z0-9]+$/.test(requestId)) return 'may only contain letters and digits (A-Z, a-z, 0-9)';
+	if (!/^[A-Za-z0-9]+$/.test(requestId))
+		return 'may only contain letters and digits (A-Z, a-z, 0-9)';
 	if (requestId.length > MAX_REQUEST_ID_LENGTH)
 		return `is ${requestId.length} characters long; Amazon allows at most ${MAX_REQUEST_ID_LENGTH}`;
 	if (!requestId.startsWith(partnerId)) return `must start with the partner id "${partnerId}"`;

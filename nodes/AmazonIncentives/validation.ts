@@ -72,11 +72,13 @@ export function readAmount(value: unknown, currencyCode: string, field = 'amount
 	let amount: number;
 	let decimalsGiven: number;
 	if (typeof value === 'number') {
-		if (!Number.isFinite(value)) throw new InputError(field, `${field} must be a finite number, got ${value}`);
+		if (!Number.isFinite(value))
+			throw new InputError(field, `${field} must be a finite number, got ${value}`);
 		amount = value;
 		// Float noise from expressions (0.1 + 0.2) must not count as a third decimal.
 		const cents = value * 100;
-		decimalsGiven = Math.abs(cents - Math.round(cents)) < 1e-6 ? (Number.isInteger(value) ? 0 : 2) : 3;
+		decimalsGiven =
+			Math.abs(cents - Math.round(cents)) < 1e-6 ? (Number.isInteger(value) ? 0 : 2) : 3;
 	} else if (typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)) {
 		const text = value.trim();
 		amount = Number(text);
@@ -85,13 +87,19 @@ export function readAmount(value: unknown, currencyCode: string, field = 'amount
 			throw new InputError(field, `${field} is far too large, got ${describeType(value)}`);
 		decimalsGiven = (text.split('.')[1] ?? '').replace(/0+$/, '').length;
 	} else {
-		throw new InputError(field, `${field} must be a number such as 25 or 25.50, got ${describeType(value)}`);
+		throw new InputError(
+			field,
+			`${field} must be a number such as 25 or 25.50, got ${describeType(value)}`,
+		);
 	}
 
 	const rule = CURRENCY_RULES[currencyCode];
 	if (amount <= 0) throw new InputError(field, `${field} must be greater than 0, got ${amount}`);
 	if (rule.decimals === 0 && decimalsGiven > 0)
-		throw new InputError(field, `${field} ${amount} ${currencyCode}: ${currencyCode} amounts must be whole numbers`);
+		throw new InputError(
+			field,
+			`${field} ${amount} ${currencyCode}: ${currencyCode} amounts must be whole numbers`,
+		);
 	if (decimalsGiven > 2)
 		throw new InputError(field, `${field} ${amount} has more than 2 decimal places`);
 	if (amount < rule.min || amount > rule.max)
@@ -102,9 +110,16 @@ export function readAmount(value: unknown, currencyCode: string, field = 'amount
 	return Math.round(amount * 100) / 100;
 }
 
-export function readCurrencyCode(value: unknown, region: RegionGroup, field = 'currencyCode'): string {
+export function readCurrencyCode(
+	value: unknown,
+	region: RegionGroup,
+	field = 'currencyCode',
+): string {
 	if (typeof value !== 'string' || value.trim() === '')
-		throw new InputError(field, `${field} must be a currency code such as USD, got ${describeType(value)}`);
+		throw new InputError(
+			field,
+			`${field} must be a currency code such as USD, got ${describeType(value)}`,
+		);
 	const code = value.trim().toUpperCase();
 	const rule = CURRENCY_RULES[code];
 	if (!rule)
@@ -132,7 +147,10 @@ export function readCardNumber(value: unknown, field = 'cardNumber'): string {
 		value = String(value);
 	}
 	if (typeof value !== 'string' || value.trim() === '')
-		throw new InputError(field, `${field} must be the card's 16 or 19 digits, got ${describeType(value)}`);
+		throw new InputError(
+			field,
+			`${field} must be the card's 16 or 19 digits, got ${describeType(value)}`,
+		);
 	const digits = value.replace(/[\s-]/g, '');
 	if (!/^\d+$/.test(digits))
 		throw new InputError(field, `${field} may only contain digits, got "${clip(value)}"`);
@@ -151,7 +169,11 @@ interface TextRule {
 }
 
 /** Optional text: undefined/empty gives undefined; numbers are accepted as text; anything else is an error. */
-export function readOptionalText(value: unknown, field: string, rule: TextRule): string | undefined {
+export function readOptionalText(
+	value: unknown,
+	field: string,
+	rule: TextRule,
+): string | undefined {
 	if (value === undefined || value === null || value === '') return undefined;
 	return readText(value, field, rule);
 }
@@ -163,11 +185,17 @@ export function readText(value: unknown, field: string, rule: TextRule): string 
 	const text = value.trim();
 	const length = [...text].length;
 	if (length > rule.maxLength)
-		throw new InputError(field, `${field} is ${length} characters long; at most ${rule.maxLength} are allowed`);
+		throw new InputError(
+			field,
+			`${field} is ${length} characters long; at most ${rule.maxLength} are allowed`,
+		);
 	if (CONTROL_CHARACTERS.test(text))
 		throw new InputError(field, `${field} contains control characters (line breaks, tabs, …)`);
 	if (rule.pattern && !rule.pattern.test(text))
-		throw new InputError(field, `${field} "${clip(text)}" ${rule.patternHint ?? 'has an invalid format'}`);
+		throw new InputError(
+			field,
+			`${field} "${clip(text)}" ${rule.patternHint ?? 'has an invalid format'}`,
+		);
 	return text;
 }
 

@@ -42,8 +42,7 @@ type Outcome = { kind: 'success' } | { kind: 'throttled' } | { kind: 'failure'; 
 function classify(error: unknown): Outcome {
 	const response = (error as { response?: { status?: number; data?: unknown } }).response;
 	const data = response?.data as
-		| { __type?: string; message?: string; errorType?: string }
-		| undefined;
+		{ __type?: string; message?: string; errorType?: string } | undefined;
 	const text = JSON.stringify(data ?? '');
 	if (/ThrottlingException|Rate exceeded/.test(text)) return { kind: 'throttled' };
 	const reason = data?.errorType ?? data?.message ?? (error as Error).message;

@@ -218,10 +218,7 @@ export function parseAuthorization(header: string): ParsedAuthorization | { erro
 }
 
 export type SigV4FailureKind =
-	| 'MissingAuthenticationToken'
-	| 'IncompleteSignature'
-	| 'UnrecognizedClient'
-	| 'InvalidSignature';
+	'MissingAuthenticationToken' | 'IncompleteSignature' | 'UnrecognizedClient' | 'InvalidSignature';
 
 export type SigV4Result =
 	| { ok: true; accessKeyId: string; amzDate: string }

@@ -14,7 +14,11 @@ const JSON_FAILURE =
 	'{"agcodResponse":{"__type":"CreateGiftCardResponse:http://internal.amazon.com/coral/com.amazonaws.agcod/","cardInfo":null,"creationRequestId":null,"gcClaimCode":null,"gcExpirationDate":null,"gcId":null,"status":"FAILURE"},"errorCode":"F300","errorType":"InsufficientFunds","message":"Insufficient Funds"}';
 
 describe('request encoding', () => {
-	const body = { creationRequestId: 'AwssbTSpecTest001', partnerId: 'Awssb', value: { currencyCode: 'USD', amount: 1 } };
+	const body = {
+		creationRequestId: 'AwssbTSpecTest001',
+		partnerId: 'Awssb',
+		value: { currencyCode: 'USD', amount: 1 },
+	};
 	it('JSON is the plain body', () => {
 		expect(encodeBody('CreateGiftCard', body, 'json')).toBe(JSON.stringify(body));
 	});
@@ -24,7 +28,9 @@ describe('request encoding', () => {
 		);
 	});
 	it('XML escapes markup in user text', () => {
-		expect(encodeBody('CancelGiftCard', { externalReference: 'a<b>&c' }, 'xml')).toContain('a&lt;b&gt;&amp;c');
+		expect(encodeBody('CancelGiftCard', { externalReference: 'a<b>&c' }, 'xml')).toContain(
+			'a&lt;b&gt;&amp;c',
+		);
 	});
 });
 
@@ -35,31 +41,62 @@ describe('response parsing and normalisation', () => {
 			gcId: 'A3B6AC387ESRIX',
 			gcClaimCode: 'W3GU-YD4NGH-88C8',
 			gcExpirationDate: 'Mon Jun 09 21:59:59 UTC 2025',
-			cardInfo: { cardNumber: null, cardStatus: 'Fulfilled', expirationDate: null, value: { amount: 1, currencyCode: 'EUR' } },
+			cardInfo: {
+				cardNumber: null,
+				cardStatus: 'Fulfilled',
+				expirationDate: null,
+				value: { amount: 1, currencyCode: 'EUR' },
+			},
 			status: 'SUCCESS',
 		};
-		const fromJson = normalizeResponse('CreateGiftCard', parseBody(JSON.stringify(json), 'application/json')!.body);
-		const fromXml = normalizeResponse('CreateGiftCard', parseBody(XML_SUCCESS, 'application/xml')!.body);
+		const fromJson = normalizeResponse(
+			'CreateGiftCard',
+			parseBody(JSON.stringify(json), 'application/json')!.body,
+		);
+		const fromXml = normalizeResponse(
+			'CreateGiftCard',
+			parseBody(XML_SUCCESS, 'application/xml')!.body,
+		);
 		expect(fromXml).toEqual(fromJson);
-		expect(fromXml.cardInfo).toEqual({ cardNumber: null, cardStatus: 'Fulfilled', expirationDate: null, value: { amount: 1, currencyCode: 'EUR' } });
+		expect(fromXml.cardInfo).toEqual({
+			cardNumber: null,
+			cardStatus: 'Fulfilled',
+			expirationDate: null,
+			value: { amount: 1, currencyCode: 'EUR' },
+		});
 	});
-	it('reads XML by its first character even with Amazon\'s odd content type', () => {
+	it("reads XML by its first character even with Amazon's odd content type", () => {
 		expect(parseBody(XML_SUCCESS, 'charset=UTF-8')?.root).toBe('CreateGiftCardResponse');
 	});
 	it('accepts GetAvailableFunds XML with or without the Response suffix', () => {
 		for (const root of ['GetAvailableFundsResponse', 'GetAvailableFunds']) {
 			const xml = `<${root}><availableFunds><amount>0.0</amount><currencyCode>PLN</currencyCode></availableFunds><timestamp>20230821T154205Z</timestamp><status>SUCCESS</status></${root}>`;
-			expect(classifyResponse('GetAvailableFunds', 200, 'application/xml', xml, undefined)).toEqual({
-				kind: 'success',
-				data: { availableFunds: { amount: 0, currencyCode: 'PLN' }, timestamp: '20230821T154205Z', status: 'SUCCESS' },
-			});
+			expect(classifyResponse('GetAvailableFunds', 200, 'application/xml', xml, undefined)).toEqual(
+				{
+					kind: 'success',
+					data: {
+						availableFunds: { amount: 0, currencyCode: 'PLN' },
+						timestamp: '20230821T154205Z',
+						status: 'SUCCESS',
+					},
+				},
+			);
 		}
 	});
 	it('keeps 19-digit card numbers as text and trims ids', () => {
-		const body = { statusCheckRequestId: ' Awssb0327141418PM', cardInfo: { cardNumber: 1400000005567585, cardStatus: 'Activated', value: null }, status: 'SUCCESS' };
+		const body = {
+			statusCheckRequestId: ' Awssb0327141418PM',
+			cardInfo: { cardNumber: 1400000005567585, cardStatus: 'Activated', value: null },
+			status: 'SUCCESS',
+		};
 		expect(normalizeResponse('ActivationStatusCheck', body)).toEqual({
 			statusCheckRequestId: 'Awssb0327141418PM',
-			cardInfo: { cardNumber: '1400000005567585', cardStatus: 'Activated', expirationDate: null, value: null },
+			cardInfo: {
+				cardNumber: '1400000005567585',
+				cardStatus: 'Activated',
+				expirationDate: null,
+				value: null,
+			},
 			status: 'SUCCESS',
 		});
 	});
@@ -78,11 +115,19 @@ describe('response parsing and normalisation', () => {
 
 describe('classifyResponse', () => {
 	it('a SUCCESS with every required field is a success', () => {
-		const outcome = classifyResponse('CreateGiftCard', 200, 'application/json', JSON_SUCCESS, 'F0000');
+		const outcome = classifyResponse(
+			'CreateGiftCard',
+			200,
+			'application/json',
+			JSON_SUCCESS,
+			'F0000',
+		);
 		expect(outcome.kind).toBe('success');
 	});
 	it('a SUCCESS for another request id is never trusted', () => {
-		expect(classifyResponse('CreateGiftCard', 200, 'application/json', JSON_SUCCESS, 'AwssbOther')).toMatchObject({
+		expect(
+			classifyResponse('CreateGiftCard', 200, 'application/json', JSON_SUCCESS, 'AwssbOther'),
+		).toMatchObject({
 			kind: 'malformed',
 			message: 'SUCCESS answer for a different request id (F0000); not trusted as a success',
 		});
@@ -90,13 +135,17 @@ describe('classifyResponse', () => {
 	it('a SUCCESS without the claim code is never a success', () => {
 		const body = JSON.parse(JSON_SUCCESS);
 		delete body.gcClaimCode;
-		expect(classifyResponse('CreateGiftCard', 200, 'application/json', JSON.stringify(body), 'F0000')).toMatchObject({
+		expect(
+			classifyResponse('CreateGiftCard', 200, 'application/json', JSON.stringify(body), 'F0000'),
+		).toMatchObject({
 			kind: 'malformed',
 			message: 'SUCCESS answer without gcClaimCode; not trusted as a success',
 		});
 	});
 	it('reads AGCOD failures from the body', () => {
-		expect(classifyResponse('CreateGiftCard', 400, 'application/json', JSON_FAILURE, 'Awssb1')).toEqual({
+		expect(
+			classifyResponse('CreateGiftCard', 400, 'application/json', JSON_FAILURE, 'Awssb1'),
+		).toEqual({
 			kind: 'failure',
 			httpStatus: 400,
 			errorCode: 'F300',
@@ -105,24 +154,55 @@ describe('classifyResponse', () => {
 		});
 	});
 	it('reads XML failures with a capital-M Message', () => {
-		const xml = '<ErrorResponse><agcodResponse><status>FAILURE</status></agcodResponse><errorCode>F200</errorCode><errorType>CancelRequestArrivedAfterTimeLimit</errorType><Message>Too late</Message></ErrorResponse>';
-		expect(classifyResponse('CancelGiftCard', 400, 'application/xml', xml, 'Awssb1')).toMatchObject({
-			kind: 'failure',
-			errorCode: 'F200',
-			errorType: 'CancelRequestArrivedAfterTimeLimit',
-			message: 'Too late',
-		});
+		const xml =
+			'<ErrorResponse><agcodResponse><status>FAILURE</status></agcodResponse><errorCode>F200</errorCode><errorType>CancelRequestArrivedAfterTimeLimit</errorType><Message>Too late</Message></ErrorResponse>';
+		expect(classifyResponse('CancelGiftCard', 400, 'application/xml', xml, 'Awssb1')).toMatchObject(
+			{
+				kind: 'failure',
+				errorCode: 'F200',
+				errorType: 'CancelRequestArrivedAfterTimeLimit',
+				message: 'Too late',
+			},
+		);
 	});
 	it('treats RESEND and F400 as retryable resend', () => {
-		const body = JSON_FAILURE.replace('"FAILURE"', '"RESEND"').replace('F300', 'F400').replace('InsufficientFunds', 'SystemTemporarilyUnavailable');
-		expect(classifyResponse('CreateGiftCard', 503, 'application/json', body, 'Awssb1').kind).toBe('resend');
+		const body = JSON_FAILURE.replace('"FAILURE"', '"RESEND"')
+			.replace('F300', 'F400')
+			.replace('InsufficientFunds', 'SystemTemporarilyUnavailable');
+		expect(classifyResponse('CreateGiftCard', 503, 'application/json', body, 'Awssb1').kind).toBe(
+			'resend',
+		);
 	});
 	it('recognises throttling in JSON and XML', () => {
-		expect(classifyResponse('CreateGiftCard', 400, 'application/json', '{"__type":"com.amazon.coral.availability#ThrottlingException","message":"Rate exceeded"}', 'A').kind).toBe('throttled');
-		expect(classifyResponse('CreateGiftCard', 400, 'application/xml', '<ThrottlingException><Message>Rate exceeded</Message></ThrottlingException>', 'A').kind).toBe('throttled');
+		expect(
+			classifyResponse(
+				'CreateGiftCard',
+				400,
+				'application/json',
+				'{"__type":"com.amazon.coral.availability#ThrottlingException","message":"Rate exceeded"}',
+				'A',
+			).kind,
+		).toBe('throttled');
+		expect(
+			classifyResponse(
+				'CreateGiftCard',
+				400,
+				'application/xml',
+				'<ThrottlingException><Message>Rate exceeded</Message></ThrottlingException>',
+				'A',
+			).kind,
+		).toBe('throttled');
 	});
 	it('maps AWS 403 bodies to auth errors', () => {
-		expect(classifyResponse('GetAvailableFunds', 403, 'application/json', '{"message":"The security token included in the request is invalid."}', undefined)).toEqual({
+		expect(
+			classifyResponse(
+				'GetAvailableFunds',
+				403,
+				'application/json',
+				'{"message":"The security token included in the request is invalid."}',
+				undefined,
+			),
+		).toEqual({
 			kind: 'auth',
 			httpStatus: 403,
 			message: 'The security token included in the request is invalid.',
@@ -149,9 +229,17 @@ describe('hints', () => {
 		expect(hintFor(null, null)).toMatch(/error table/);
 	});
 	it('names the credential field for each auth failure', () => {
-		expect(authHint('The security token included in the request is invalid.')).toMatch(/Access Key ID/);
-		expect(authHint('The request signature we calculated does not match the signature you provided.')).toMatch(/Secret Access Key/);
-		expect(authHint("Credential should be scoped to a valid region, not 'eu-west-1'.")).toMatch(/Region/);
-		expect(authHint('Signature expired: 20130910T222620Z is now earlier than 20130910T223120Z')).toMatch(/clock/);
+		expect(authHint('The security token included in the request is invalid.')).toMatch(
+			/Access Key ID/,
+		);
+		expect(
+			authHint('The request signature we calculated does not match the signature you provided.'),
+		).toMatch(/Secret Access Key/);
+		expect(authHint("Credential should be scoped to a valid region, not 'eu-west-1'.")).toMatch(
+			/Region/,
+		);
+		expect(
+			authHint('Signature expired: 20130910T222620Z is now earlier than 20130910T223120Z'),
+		).toMatch(/clock/);
 	});
 });

@@ -41,7 +41,9 @@ describe('deriveRequestId', () => {
 
 	it('is stable across versions and machines (pinned values)', () => {
 		// If these change, every re-run after an upgrade would issue new cards: never change them.
-		expect(deriveRequestId(PARTNER, 'create', 'referral-1')).toBe('AwssbcULyvUsz7aLYP9yUmTCY2VRIkttRt1N9EjX');
+		expect(deriveRequestId(PARTNER, 'create', 'referral-1')).toBe(
+			'AwssbcULyvUsz7aLYP9yUmTCY2VRIkttRt1N9EjX',
+		);
 		expect(deriveRequestId('Amzn1', 'load', '42', 'spring')).toBe(
 			deriveRequestId('Amzn1', 'load', '42', 'spring'),
 		);
@@ -72,7 +74,9 @@ describe('deriveRequestId', () => {
 		fc.assert(
 			fc.property(fc.string(), fc.string(), (a, b) => {
 				fc.pre(a !== b);
-				expect(deriveRequestId(PARTNER, 'create', a)).not.toBe(deriveRequestId(PARTNER, 'create', b));
+				expect(deriveRequestId(PARTNER, 'create', a)).not.toBe(
+					deriveRequestId(PARTNER, 'create', b),
+				);
 			}),
 			{ numRuns: 5000 },
 		);
@@ -96,7 +100,11 @@ describe('requestIdProblem', () => {
 
 	it('accepts sandbox mock ids only outside production', () => {
 		expect(requestIdProblem('F3003', PARTNER, true)).toBeUndefined();
-		expect(requestIdProblem('F3003', PARTNER, false)).toBe('must start with the partner id "Awssb"');
-		expect(requestIdProblem('F30031', PARTNER, true)).toBe('must start with the partner id "Awssb"');
+		expect(requestIdProblem('F3003', PARTNER, false)).toBe(
+			'must start with the partner id "Awssb"',
+		);
+		expect(requestIdProblem('F30031', PARTNER, true)).toBe(
+			'must start with the partner id "Awssb"',
+		);
 	});
 });

@@ -57,7 +57,11 @@ describe('readAmount', () => {
 		['-5', 'USD', 'amount must be a number such as 25 or 25.50, got "-5"'],
 		['', 'USD', 'amount must be a number such as 25 or 25.50, got an empty text'],
 		[null, 'USD', 'amount must be a number such as 25 or 25.50, got null'],
-		[undefined, 'USD', 'amount must be a number such as 25 or 25.50, got nothing (the value is empty or missing)'],
+		[
+			undefined,
+			'USD',
+			'amount must be a number such as 25 or 25.50, got nothing (the value is empty or missing)',
+		],
 		[{ value: 5 }, 'USD', 'amount must be a number such as 25 or 25.50, got an object'],
 		[[5], 'USD', 'amount must be a number such as 25 or 25.50, got a list'],
 		[true, 'USD', 'amount must be a number such as 25 or 25.50, got boolean true'],
@@ -107,12 +111,18 @@ describe('readCardNumber', () => {
 		expect(readCardNumber(value)).toBe(expected);
 	});
 	it.each([
-		['14000000055675853', 'cardNumber must have 16 digits (or 19 with the checksum), got 17 digits'],
+		[
+			'14000000055675853',
+			'cardNumber must have 16 digits (or 19 with the checksum), got 17 digits',
+		],
 		['123', 'cardNumber must have 16 digits (or 19 with the checksum), got 3 digits'],
 		['1400000005567585ABC', 'cardNumber may only contain digits, got "1400000005567585ABC"'],
-		[1400000005567585358, 'cardNumber must be given as text: 1400000005567585300 is too long for a number and has lost digits'],
-		['', 'cardNumber must be the card\'s 16 or 19 digits, got an empty text'],
-		[{}, 'cardNumber must be the card\'s 16 or 19 digits, got an object'],
+		[
+			1400000005567585358,
+			'cardNumber must be given as text: 1400000005567585300 is too long for a number and has lost digits',
+		],
+		['', "cardNumber must be the card's 16 or 19 digits, got an empty text"],
+		[{}, "cardNumber must be the card's 16 or 19 digits, got an object"],
 	])('rejects %j', (value, message) => {
 		expect(failure(() => readCardNumber(value)).message).toBe(message);
 	});
@@ -121,14 +131,14 @@ describe('readCardNumber', () => {
 describe('text fields', () => {
 	it('enforces length in characters, not bytes', () => {
 		expect(readText('é'.repeat(100), 'externalReference', { maxLength: 100 })).toHaveLength(100);
-		expect(failure(() => readText('x'.repeat(101), 'externalReference', { maxLength: 100 })).message).toBe(
-			'externalReference is 101 characters long; at most 100 are allowed',
-		);
+		expect(
+			failure(() => readText('x'.repeat(101), 'externalReference', { maxLength: 100 })).message,
+		).toBe('externalReference is 101 characters long; at most 100 are allowed');
 	});
 	it('rejects control characters and non-text', () => {
-		expect(failure(() => readText('a\nb', 'externalReference', { maxLength: 100 })).message).toContain(
-			'control characters',
-		);
+		expect(
+			failure(() => readText('a\nb', 'externalReference', { maxLength: 100 })).message,
+		).toContain('control characters');
 		expect(failure(() => readText(['a'], 'externalReference', { maxLength: 100 })).message).toBe(
 			'externalReference must be text, got a list',
 		);
@@ -145,9 +155,12 @@ describe('readIdempotencyKey', () => {
 		expect(readIdempotencyKey(' order-1 ')).toBe('order-1');
 		expect(readIdempotencyKey(42)).toBe('42');
 	});
-	it.each([[''], ['   '], [null], [undefined], [{ id: 1 }], [[1]], [true]])('rejects %j', (value) => {
-		expect(failure(() => readIdempotencyKey(value)).field).toBe('idempotencyKey');
-	});
+	it.each([[''], ['   '], [null], [undefined], [{ id: 1 }], [[1]], [true]])(
+		'rejects %j',
+		(value) => {
+			expect(failure(() => readIdempotencyKey(value)).field).toBe('idempotencyKey');
+		},
+	);
 	it('rejects huge keys', () => {
 		expect(failure(() => readIdempotencyKey('k'.repeat(1001))).message).toBe(
 			'idempotencyKey is 1001 characters long; at most 1000 are allowed',
@@ -161,7 +174,9 @@ describe('readJsonObject and partner ids', () => {
 		expect(readJsonObject({ a: 1 }, 'extra')).toEqual({ a: 1 });
 		expect(readJsonObject('', 'extra')).toEqual({});
 		expect(failure(() => readJsonObject('{a', 'extra')).message).toBe('extra is not valid JSON');
-		expect(failure(() => readJsonObject('[1]', 'extra')).message).toBe('extra must be a JSON object, got a list');
+		expect(failure(() => readJsonObject('[1]', 'extra')).message).toBe(
+			'extra must be a JSON object, got a list',
+		);
 	});
 	it('checks the partner id shape', () => {
 		expect(partnerIdProblem('Awssb')).toBeUndefined();

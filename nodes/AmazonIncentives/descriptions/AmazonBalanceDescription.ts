@@ -62,7 +62,8 @@ export const amazonBalanceFields: INodeProperties[] = [
 		default: '',
 		placeholder: '={{ $json.loadBalanceRequestId }}',
 		displayOptions: { show: voidLoad },
-		description: 'The request ID of the load to reverse (output field loadBalanceRequestId of Load)',
+		description:
+			'The request ID of the load to reverse (output field loadBalanceRequestId of Load)',
 	},
 	{
 		displayName: 'Additional Fields',
@@ -94,7 +95,8 @@ export const amazonBalanceFields: INodeProperties[] = [
 				name: 'transactionSourceId',
 				type: 'string',
 				default: '',
-				description: 'TransactionSource.sourceId, e.g. a store or channel ID (at most 20 characters)',
+				description:
+					'TransactionSource.sourceId, e.g. a store or channel ID (at most 20 characters)',
 			},
 		],
 	},

@@ -33,7 +33,10 @@ export const giftCardOperations: INodeProperties[] = [
 ];
 
 export const giftCardFields: INodeProperties[] = [
-	amountField(create, 'Value of the gift card, in the currency below (at most 2 decimals; whole numbers for JPY)'),
+	amountField(
+		create,
+		'Value of the gift card, in the currency below (at most 2 decimals; whole numbers for JPY)',
+	),
 	currencyField(create),
 	...requestIdFields(create, 'e.g. {{ $json.referralId }}'),
 	{
@@ -43,9 +46,7 @@ export const giftCardFields: INodeProperties[] = [
 		placeholder: 'Add Field',
 		default: {},
 		displayOptions: { show: create },
-		options: [
-			...purchaseReferenceOptions(),
-		],
+		options: [...purchaseReferenceOptions()],
 	},
 
 	{
@@ -56,7 +57,8 @@ export const giftCardFields: INodeProperties[] = [
 		default: '',
 		placeholder: '={{ $json.creationRequestId }}',
 		displayOptions: { show: cancel },
-		description: 'The request ID the card was created with (output field creationRequestId of Create)',
+		description:
+			'The request ID the card was created with (output field creationRequestId of Create)',
 	},
 	{
 		displayName: 'Gift Card ID',

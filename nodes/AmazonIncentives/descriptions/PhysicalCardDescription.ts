@@ -13,7 +13,10 @@ const activate = { resource: ['physicalCard'], operation: ['activate'] };
 const deactivate = { resource: ['physicalCard'], operation: ['deactivate'] };
 const getStatus = { resource: ['physicalCard'], operation: ['getStatus'] };
 const withActivationId = { resource: ['physicalCard'], operation: ['deactivate', 'getStatus'] };
-const anyOperation = { resource: ['physicalCard'], operation: ['activate', 'deactivate', 'getStatus'] };
+const anyOperation = {
+	resource: ['physicalCard'],
+	operation: ['activate', 'deactivate', 'getStatus'],
+};
 
 export const physicalCardOperations: INodeProperties[] = [
 	{
@@ -65,7 +68,8 @@ export const physicalCardFields: INodeProperties[] = [
 		default: '',
 		placeholder: '={{ $json.activationRequestId }}',
 		displayOptions: { show: withActivationId },
-		description: 'The request ID the card was activated with (output field activationRequestId of Activate)',
+		description:
+			'The request ID the card was activated with (output field activationRequestId of Activate)',
 	},
 	{
 		displayName: 'Additional Fields',

@@ -8,11 +8,13 @@ function shown(show: Show): INodeProperties['displayOptions'] {
 	return { show: { resource: show.resource, operation: show.operation } };
 }
 
-const currencyOptions: INodePropertyOptions[] = Object.entries(CURRENCY_RULES).map(([code, rule]) => ({
-	name: code,
-	value: code,
-	description: `${rule.min}–${rule.max} ${code}, region group ${rule.region}`,
-}));
+const currencyOptions: INodePropertyOptions[] = Object.entries(CURRENCY_RULES).map(
+	([code, rule]) => ({
+		name: code,
+		value: code,
+		description: `${rule.min}–${rule.max} ${code}, region group ${rule.region}`,
+	}),
+);
 
 export function amountField(show: Show, description: string): INodeProperties {
 	return {
@@ -177,11 +179,16 @@ export const optionsCollection: INodeProperties = {
 			type: 'options',
 			displayOptions: { show: { '/resource': ['giftCard'], '/operation': ['create'] } },
 			options: [
-				{ name: 'Include', value: 'include', description: 'Output the claim code to deliver it to the recipient' },
+				{
+					name: 'Include',
+					value: 'include',
+					description: 'Output the claim code to deliver it to the recipient',
+				},
 				{
 					name: 'Mask',
 					value: 'mask',
-					description: 'Output only the last 4 characters, for workflows that record but do not deliver',
+					description:
+						'Output only the last 4 characters, for workflows that record but do not deliver',
 				},
 				{ name: 'Omit', value: 'omit', description: 'Leave the claim code out of the output' },
 			],
@@ -205,7 +212,10 @@ export const optionsCollection: INodeProperties = {
 			name: 'idempotencyNamespace',
 			type: 'string',
 			displayOptions: {
-				show: { '/resource': OPERATIONS_WITH_NEW_TRANSACTIONS.resource, '/operation': OPERATIONS_WITH_NEW_TRANSACTIONS.operation },
+				show: {
+					'/resource': OPERATIONS_WITH_NEW_TRANSACTIONS.resource,
+					'/operation': OPERATIONS_WITH_NEW_TRANSACTIONS.operation,
+				},
 			},
 			default: '',
 			placeholder: 'spring-referral-campaign',

@@ -76,7 +76,8 @@ export function readConnection(
 	if (partnerProblem) return problem('partnerId', partnerProblem);
 	const accessKeyId = typeof data.accessKeyId === 'string' ? data.accessKeyId.trim() : '';
 	if (!accessKeyId) return problem('accessKeyId', 'The Access Key ID is missing');
-	const secretAccessKey = typeof data.secretAccessKey === 'string' ? data.secretAccessKey.trim() : '';
+	const secretAccessKey =
+		typeof data.secretAccessKey === 'string' ? data.secretAccessKey.trim() : '';
 	if (!secretAccessKey) return problem('secretAccessKey', 'The Secret Access Key is missing');
 	const region = data.region as RegionGroup;
 	if (!REGION_GROUPS.includes(region))
@@ -90,7 +91,10 @@ export function readConnection(
 	} else if (environment === 'custom') {
 		const endpoint = String(data.endpoint ?? '').trim();
 		if (!URL.canParse(endpoint))
-			return problem('endpoint', 'The custom Endpoint must be a full URL such as http://127.0.0.1:8787');
+			return problem(
+				'endpoint',
+				'The custom Endpoint must be a full URL such as http://127.0.0.1:8787',
+			);
 		baseUrl = new URL(endpoint);
 		if (baseUrl.protocol !== 'http:' && baseUrl.protocol !== 'https:')
 			return problem('endpoint', 'The custom Endpoint must start with http:// or https://');
@@ -251,11 +255,19 @@ function post(
 					} else chunks.push(chunk);
 				});
 				response.on('error', () =>
-					fail({ kind: 'connection', code: 'ECONNRESET', message: 'connection lost while reading the answer' }),
+					fail({
+						kind: 'connection',
+						code: 'ECONNRESET',
+						message: 'connection lost while reading the answer',
+					}),
 				);
 				response.on('end', () => {
 					if (!response.complete) {
-						fail({ kind: 'connection', code: 'ECONNRESET', message: 'connection lost while reading the answer' });
+						fail({
+							kind: 'connection',
+							code: 'ECONNRESET',
+							message: 'connection lost while reading the answer',
+						});
 						return;
 					}
 					if (settled) return;
@@ -318,9 +330,16 @@ async function attemptOnce(
 	const outcome: AttemptOutcome =
 		'kind' in response
 			? response
-			: classifyResponse(operation, response.statusCode, response.contentType, response.body, requestId);
+			: classifyResponse(
+					operation,
+					response.statusCode,
+					response.contentType,
+					response.body,
+					requestId,
+				);
 	// Messages quote the server; a server or proxy echoing the request must not carry the signature onward.
-	if ('message' in outcome) outcome.message = redactSecrets(outcome.message, connection.secretAccessKey);
+	if ('message' in outcome)
+		outcome.message = redactSecrets(outcome.message, connection.secretAccessKey);
 	if (outcome.kind === 'throttled')
 		// Everyone sharing this account backs off, not only the request that was refused.
 		accountLimiter(limiterKey, options.requestsPerSecond).pause(Date.now(), 1000);
@@ -362,10 +381,13 @@ export async function callAgcod(
 			attempt,
 			outcome: outcome.kind,
 			...('httpStatus' in outcome ? { httpStatus: outcome.httpStatus } : {}),
-			...('errorCode' in outcome ? { errorCode: outcome.errorCode, errorType: outcome.errorType } : {}),
+			...('errorCode' in outcome
+				? { errorCode: outcome.errorCode, errorType: outcome.errorType }
+				: {}),
 		});
 		if (outcome.kind === 'success') return { data: outcome.data, attempts: attempt, statusChecked };
-		if (!isRetryable(outcome.kind)) throw new AgcodCallError(operation, requestId, outcome, attempt);
+		if (!isRetryable(outcome.kind))
+			throw new AgcodCallError(operation, requestId, outcome, attempt);
 
 		const delay = backoffMs(attempt, outcome.kind, options.retryBaseDelayMs ?? 250);
 		const outOfBudget = Date.now() - startedAt + delay + options.timeoutMs > options.retryBudgetMs;

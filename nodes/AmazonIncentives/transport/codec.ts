@@ -12,7 +12,8 @@ export type AgcodOperation =
 
 export type BodyFormat = 'json' | 'xml';
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+	string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
 /** Response shape: 's' text, 'n' number, or a nested shape. Missing fields become null, so JSON and XML agree. */
@@ -107,7 +108,11 @@ const xmlParser = new XMLParser({
 });
 
 /** Serialises a request body; XML uses `<OperationRequest>` as Amazon's XML examples do. */
-export function encodeBody(operation: AgcodOperation, body: JsonObject, format: BodyFormat): string {
+export function encodeBody(
+	operation: AgcodOperation,
+	body: JsonObject,
+	format: BodyFormat,
+): string {
 	if (format === 'json') return JSON.stringify(body);
 	return xmlBuilder.build({ [`${operation}Request`]: body }) as string;
 }
@@ -168,7 +173,8 @@ function applyShape(shape: Shape, source: JsonObject): JsonObject {
 
 function toNumber(value: JsonValue | undefined): number | null {
 	if (typeof value === 'number') return value;
-	if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+	if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)))
+		return Number(value);
 	return null;
 }
 

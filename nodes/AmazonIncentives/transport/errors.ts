@@ -67,10 +67,16 @@ export function classifyResponse(
 ): AttemptOutcome {
 	const parsed = parseBody(rawBody, contentType);
 	if (!parsed) {
-		const what = rawBody.trim() === '' ? 'an empty body' : 'a body that is neither AGCOD JSON nor XML';
-		if (httpStatus >= 500) return { kind: 'server', httpStatus, message: `HTTP ${httpStatus} with ${what}` };
+		const what =
+			rawBody.trim() === '' ? 'an empty body' : 'a body that is neither AGCOD JSON nor XML';
+		if (httpStatus >= 500)
+			return { kind: 'server', httpStatus, message: `HTTP ${httpStatus} with ${what}` };
 		if (httpStatus >= 200 && httpStatus < 300)
-			return { kind: 'malformed', httpStatus, message: `HTTP ${httpStatus} with ${what} (incomplete answer)` };
+			return {
+				kind: 'malformed',
+				httpStatus,
+				message: `HTTP ${httpStatus} with ${what} (incomplete answer)`,
+			};
 		return { kind: 'client', httpStatus, message: `HTTP ${httpStatus} with ${what}` };
 	}
 
@@ -82,7 +88,12 @@ export function classifyResponse(
 	const message = text(body.message) ?? text(body.Message) ?? errorType ?? '';
 	const awsType = text(body.__type) ?? root ?? '';
 
-	if (/ThrottlingException/.test(awsType) || errorType === 'ThrottlingException' || httpStatus === 429 || message === 'Rate exceeded')
+	if (
+		/ThrottlingException/.test(awsType) ||
+		errorType === 'ThrottlingException' ||
+		httpStatus === 429 ||
+		message === 'Rate exceeded'
+	)
 		return { kind: 'throttled', httpStatus, message: message || 'Rate exceeded' };
 
 	if (status === 'SUCCESS') return checkSuccess(operation, httpStatus, body, sentRequestId);
@@ -93,7 +104,11 @@ export function classifyResponse(
 	if (httpStatus === 401 || httpStatus === 403)
 		return { kind: 'auth', httpStatus, message: message || `HTTP ${httpStatus}` };
 	if (httpStatus >= 500)
-		return { kind: 'server', httpStatus, message: `HTTP ${httpStatus}${message ? `: ${message}` : ''}` };
+		return {
+			kind: 'server',
+			httpStatus,
+			message: `HTTP ${httpStatus}${message ? `: ${message}` : ''}`,
+		};
 	if (httpStatus >= 200 && httpStatus < 300)
 		return {
 			kind: 'malformed',
@@ -102,7 +117,11 @@ export function classifyResponse(
 				? `HTTP ${httpStatus} answer with an unknown status "${status.slice(0, 40)}"`
 				: `HTTP ${httpStatus} answer without a status field`,
 		};
-	return { kind: 'client', httpStatus, message: `HTTP ${httpStatus}${message ? `: ${message}` : ''}` };
+	return {
+		kind: 'client',
+		httpStatus,
+		message: `HTTP ${httpStatus}${message ? `: ${message}` : ''}`,
+	};
 }
 
 function checkSuccess(
@@ -156,8 +175,9 @@ const HINTS_BY_ERROR_TYPE: Readonly<Record<string, string>> = {
 	CancelRequestArrivedAfterTimeLimit:
 		'Gift cards can only be cancelled within 15 minutes of creation; this card stays issued.',
 	InvalidAmountInput: 'Send an amount for the card.',
-	InvalidAmountValue: "Check the amount: it must be greater than 0 and within the currency's range.",
-	MaxAmountExceeded: "The amount is above the maximum allowed for this currency or account.",
+	InvalidAmountValue:
+		"Check the amount: it must be greater than 0 and within the currency's range.",
+	MaxAmountExceeded: 'The amount is above the maximum allowed for this currency or account.',
 	FractionalAmountNotAllowed: 'This currency only allows whole amounts (e.g. JPY).',
 	InvalidCurrencyCodeInput: "Send the account's currency code (e.g. USD).",
 	CurrencyCodeMismatch: "Use your account's marketplace currency; each account has exactly one.",
