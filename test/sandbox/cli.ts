@@ -55,6 +55,27 @@ const FLAGS: Record<string, { type: FlagType; help: string }> = {
 	'reset-rate': { type: 'string', help: 'fraction of connections reset before processing' },
 	'html500-rate': { type: 'string', help: 'fraction answered 500 with an HTML body' },
 	'truncated-rate': { type: 'string', help: 'fraction committed and answered with half the body' },
+	'reset-after-commit-rate': {
+		type: 'string',
+		help: 'fraction committed, then the connection is dropped at once (answer lost)',
+	},
+	'failure-rate': {
+		type: 'string',
+		help: 'fraction answered FAILURE F100 GeneralError without processing',
+	},
+	'bare429-rate': { type: 'string', help: 'fraction answered HTTP 429 with an empty body' },
+	'throttle-header-rate': {
+		type: 'string',
+		help: 'fraction answered 400 with only an x-amzn-ErrorType: ThrottlingException header',
+	},
+	'no-load-echo': {
+		type: 'boolean',
+		help: 'Login & Receive SUCCESS answers leave out loadBalanceRequestId',
+	},
+	'cancel-window-checked-first': {
+		type: 'boolean',
+		help: 'a late re-sent cancel of a cancelled card answers CancelRequestArrivedAfterTimeLimit',
+	},
 	seed: { type: 'string', help: 'seed of the fault RNG' },
 	'cancel-window-ms': { type: 'string', help: 'CancelGiftCard window (default 900000)' },
 	'max-skew-ms': { type: 'string', help: 'allowed x-amz-date skew (default 300000)' },
@@ -123,6 +144,10 @@ export function parseCliSettings(argv: string[], env: NodeJS.ProcessEnv): CliSet
 		connectionResetRate: number('reset-rate'),
 		html500Rate: number('html500-rate'),
 		truncatedJsonRate: number('truncated-rate'),
+		resetAfterCommitRate: number('reset-after-commit-rate'),
+		failureRate: number('failure-rate'),
+		bare429Rate: number('bare429-rate'),
+		throttleHeaderRate: number('throttle-header-rate'),
 		seed: number('seed'),
 	};
 	for (const key of Object.keys(faults) as Array<keyof FaultConfig>) {
@@ -144,6 +169,8 @@ export function parseCliSettings(argv: string[], env: NodeJS.ProcessEnv): CliSet
 			},
 		],
 		amazonLikeFunds: flag('amazon-like-funds'),
+		echoLoadBalanceRequestId: !flag('no-load-echo'),
+		cancelWindowCheckedFirst: flag('cancel-window-checked-first'),
 		rateLimit: flag('no-rate-limit')
 			? false
 			: {
@@ -252,7 +279,8 @@ export async function main(
 			...(caCertPath
 				? [`  certificate     ${caCertPath}  (e.g. NODE_EXTRA_CA_CERTS=${caCertPath})`]
 				: []),
-			`  introspection   GET ${sandbox.url}/__sandbox/stats | GET /__sandbox/requests | POST /__sandbox/reset`,
+			`  introspection   GET ${sandbox.url}/__sandbox/stats | GET /__sandbox/requests | GET /__sandbox/ledger`,
+			`                  POST /__sandbox/reset`,
 			`                  POST /__sandbox/config {"faults":{…}} | POST /__sandbox/clock {"advanceMs":n}`,
 			'',
 			'n8n credential (type amazonIncentivesApi):',

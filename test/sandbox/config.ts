@@ -87,13 +87,33 @@ export interface FaultConfig {
 	html500Rate?: number;
 	/** 0..1: processed and committed, answered with the body cut in half. */
 	truncatedJsonRate?: number;
+	/** 0..1: processed and committed, then the socket is destroyed at once: the answer is lost, quickly. */
+	resetAfterCommitRate?: number;
+	/** 0..1: answered FAILURE with `failure` (default F100 GeneralError) without processing; nothing committed. */
+	failureRate?: number;
+	/** The error of `failureRate`. */
+	failure?: { errorCode: string; errorType: string; message: string };
+	/** 0..1: HTTP 429 with an empty body, nothing committed. */
+	bare429Rate?: number;
+	/**
+	 * 0..1: HTTP 400 whose only sign of throttling is the header
+	 * `x-amzn-ErrorType: ThrottlingException:…` (body `{}`), nothing committed.
+	 */
+	throttleHeaderRate?: number;
 	/** Seed of the deterministic RNG deciding the faults. */
 	seed?: number;
 }
 
 export interface FaultRule {
-	/** RegExp source, matched on the request id. The first matching rule replaces the server-wide faults. */
-	requestIdPattern: string;
+	/**
+	 * RegExp source, matched on the request id; absent = every request (requests without an id too).
+	 * The first matching rule replaces the server-wide faults.
+	 */
+	requestIdPattern?: string;
+	/** Only these operations match; absent = every operation. */
+	operations?: string[];
+	/** The rule matches at most this many requests, then no more (counted from configure() or reset()). */
+	times?: number;
 	faults: FaultConfig;
 }
 
@@ -142,6 +162,17 @@ export interface SandboxOptions {
 	now?: () => number;
 	/** Clock the x-amz-date skew is checked against. Default Date.now. */
 	signatureNow?: () => number;
+	/**
+	 * Default true. false: SUCCESS answers of LoadAmazonBalance and VoidAmazonBalanceLoad leave out
+	 * `loadBalanceRequestId` (the Login & Receive response shape is unconfirmed).
+	 */
+	echoLoadBalanceRequestId?: boolean;
+	/**
+	 * Default false: re-sending the cancel of an already cancelled card answers SUCCESS, even after the
+	 * window. true: the 15-minute window is checked first, so such a late re-send answers
+	 * CancelRequestArrivedAfterTimeLimit. Amazon's order of checks is unconfirmed; both are possible.
+	 */
+	cancelWindowCheckedFirst?: boolean;
 	/** Default true for startSandbox(); the CLI logs one line per request unless --quiet. */
 	quiet?: boolean;
 	/** Where request log lines go when not quiet. Default console.log. */
@@ -150,7 +181,16 @@ export interface SandboxOptions {
 	requestLogLimit?: number;
 }
 
-export type FaultKind = 'resend' | 'hang' | 'reset' | 'html500' | 'truncated';
+export type FaultKind =
+	| 'resend'
+	| 'hang'
+	| 'reset'
+	| 'html500'
+	| 'truncated'
+	| 'resetAfterCommit'
+	| 'failure'
+	| 'bare429'
+	| 'throttleHeader';
 
 export interface SandboxStats {
 	requests: number;
@@ -176,6 +216,75 @@ export interface SandboxStats {
 	balances: Record<string, { amount: number; currencyCode: string }>;
 	/** Request ids ever debited more than once (must stay empty). */
 	doubleDebits: string[];
+	/**
+	 * The most requests carrying one request id (per partner, any operation) that were in flight at the
+	 * same time: from the moment the sandbox read the request until its answer was written or its
+	 * connection closed. 1 = never two at once.
+	 */
+	maxInFlightPerRequestId: number;
+	/** Request ids that were ever in flight twice or more at once (the first 100). */
+	requestIdsInFlightTogether: string[];
+}
+
+/** What one request id did to the ledger (see RunningSandbox.ledger()). Never holds claim codes. */
+export interface LedgerMovement {
+	seq: number;
+	at: number;
+	partnerId: string;
+	operation: string;
+	requestId: string;
+	/** debit: money left the account (card issued, activation, load); refund: it came back. */
+	kind: 'debit' | 'refund';
+	amount: number;
+	currencyCode: string;
+}
+
+export interface LedgerGiftCard {
+	partnerId: string;
+	creationRequestId: string;
+	gcId: string;
+	amount: number;
+	currencyCode: string;
+	cardStatus: 'Fulfilled' | 'RefundedToPurchaser';
+	createdAt: number;
+}
+
+export interface LedgerActivation {
+	partnerId: string;
+	activationRequestId: string;
+	cardNumber: string;
+	amount: number;
+	currencyCode: string;
+	/** Activated until deactivated with this activationRequestId. */
+	state: 'Activated' | 'Deactivated';
+}
+
+export interface LedgerLoad {
+	partnerId: string;
+	loadBalanceRequestId: string;
+	accountId: string;
+	amount: number;
+	currencyCode: string;
+	voided: boolean;
+}
+
+export interface LedgerPhysicalCard {
+	cardNumber: string;
+	currencyCode: string;
+	state: 'Activated' | 'AwaitingActivation' | 'Invalidated';
+	/** While Activated: the activation's request id. */
+	activationRequestId: string | null;
+}
+
+/** The whole ledger, per request id, for tests that compare what a client reported with what happened. */
+export interface LedgerSnapshot {
+	giftCards: LedgerGiftCard[];
+	activations: LedgerActivation[];
+	loads: LedgerLoad[];
+	/** Physical cards that are not in their starting state. */
+	physicalCards: LedgerPhysicalCard[];
+	/** Every debit and refund, in order. */
+	movements: LedgerMovement[];
 }
 
 export interface RecordedRequest {
@@ -194,7 +303,15 @@ export interface RecordedRequest {
 }
 
 export type SandboxConfigChange = Partial<
-	Pick<SandboxOptions, 'faults' | 'faultRules' | 'rateLimit' | 'amazonLikeFunds'>
+	Pick<
+		SandboxOptions,
+		| 'faults'
+		| 'faultRules'
+		| 'rateLimit'
+		| 'amazonLikeFunds'
+		| 'echoLoadBalanceRequestId'
+		| 'cancelWindowCheckedFirst'
+	>
 >;
 
 export interface RunningSandbox {
@@ -208,6 +325,8 @@ export interface RunningSandbox {
 	caCertPem?: string;
 	stats(): SandboxStats;
 	requests(): RecordedRequest[];
+	/** Every gift card, activation, load and money movement, by request id. */
+	ledger(): LedgerSnapshot;
 	/** State, ledger, stats, request log and clock offset back to start; configuration kept. */
 	reset(): void;
 	configure(change: SandboxConfigChange): void;

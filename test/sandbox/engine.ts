@@ -5,7 +5,13 @@
  * the same id (a client that timed out and retried) can never both debit.
  */
 import { randomBytes } from 'node:crypto';
-import type { PhysicalCardSpec, SandboxPartner, SandboxStats } from './config';
+import type {
+	LedgerMovement,
+	LedgerSnapshot,
+	PhysicalCardSpec,
+	SandboxPartner,
+	SandboxStats,
+} from './config';
 import {
 	amzDate,
 	expirationDateFor,
@@ -250,6 +256,10 @@ export interface EngineOptions {
 	cancelWindowMs: number;
 	now: () => number;
 	amazonLikeFunds: () => boolean;
+	/** false: Login & Receive SUCCESS answers leave out loadBalanceRequestId. */
+	echoLoadBalanceRequestId: () => boolean;
+	/** true: a cancel after the window is refused even when the card was already cancelled. */
+	cancelWindowCheckedFirst: () => boolean;
 }
 
 const MAX_REQUEST_ID_LENGTH = 40;
@@ -275,6 +285,7 @@ export class AgcodEngine {
 	private gcIds = new Set<string>();
 	private claimCodes = new Set<string>();
 	private counters = this.freshCounters();
+	private movements: LedgerMovement[] = [];
 
 	constructor(private readonly options: EngineOptions) {
 		this.reset();
@@ -303,6 +314,58 @@ export class AgcodEngine {
 		this.gcIds.clear();
 		this.claimCodes.clear();
 		this.counters = this.freshCounters();
+		this.movements = [];
+	}
+
+	/** Every gift card, activation, load and money movement by request id; no claim codes. */
+	ledger(): LedgerSnapshot {
+		const snapshot: LedgerSnapshot = {
+			giftCards: [],
+			activations: [],
+			loads: [],
+			physicalCards: [],
+			movements: this.movements.map((movement) => ({ ...movement })),
+		};
+		for (const [partnerId, state] of this.partners) {
+			for (const card of state.giftCards.values())
+				snapshot.giftCards.push({
+					partnerId,
+					creationRequestId: card.creationRequestId,
+					gcId: card.gcId,
+					amount: card.minor / 100,
+					currencyCode: card.currencyCode,
+					cardStatus: card.cancelled ? 'RefundedToPurchaser' : 'Fulfilled',
+					createdAt: card.createdAt,
+				});
+			for (const activation of state.activations.values())
+				snapshot.activations.push({
+					partnerId,
+					activationRequestId: activation.activationRequestId,
+					cardNumber: activation.cardNumber,
+					amount: activation.minor / 100,
+					currencyCode: activation.currencyCode,
+					state: activation.deactivated ? 'Deactivated' : 'Activated',
+				});
+			for (const load of state.loads.values())
+				snapshot.loads.push({
+					partnerId,
+					loadBalanceRequestId: load.loadBalanceRequestId,
+					accountId: load.accountId,
+					amount: load.minor / 100,
+					currencyCode: load.currencyCode,
+					voided: load.voidTransactionId !== undefined,
+				});
+		}
+		for (const card of this.physicalCards.values()) {
+			if (card.state === (card.spec.state ?? 'AwaitingActivation')) continue;
+			snapshot.physicalCards.push({
+				cardNumber: card.spec.cardNumber,
+				currencyCode: card.spec.currencyCode,
+				state: card.state,
+				activationRequestId: card.activatedBy?.activationRequestId ?? null,
+			});
+		}
+		return snapshot;
 	}
 
 	private freshCounters() {
@@ -460,7 +523,9 @@ export class AgcodEngine {
 				return success({
 					amazonTransactionId: MOCK_TRANSACTION_ID,
 					amount: echoedAmount,
-					loadBalanceRequestId: asText(body.loadBalanceRequestId) ?? null,
+					...(this.options.echoLoadBalanceRequestId()
+						? { loadBalanceRequestId: asText(body.loadBalanceRequestId) ?? null }
+						: {}),
 				});
 			case 'GetAvailableFunds':
 				// Has no request id, so no mock can reach it.
@@ -483,6 +548,7 @@ export class AgcodEngine {
 		const c = this.counters;
 		c.debits += 1;
 		c.totalDebitedMinor.set(currencyCode, (c.totalDebitedMinor.get(currencyCode) ?? 0) + minor);
+		this.journal(state, operation, requestId, 'debit', minor, currencyCode);
 		// The audit trail tests use to prove exactly-once: a second debit for one id is a sandbox bug.
 		const key = `${state.partner.partnerId}\u0000${operation}\u0000${requestId}`;
 		const times = (c.debitsByRequest.get(key) ?? 0) + 1;
@@ -490,10 +556,37 @@ export class AgcodEngine {
 		if (times === 2) c.doubleDebits.push(requestId);
 	}
 
-	private refund(state: PartnerState, minor: number, currencyCode: string): void {
+	private refund(
+		state: PartnerState,
+		operation: Operation,
+		requestId: string,
+		minor: number,
+		currencyCode: string,
+	): void {
 		state.balanceMinor += minor;
 		const c = this.counters;
 		c.totalRefundedMinor.set(currencyCode, (c.totalRefundedMinor.get(currencyCode) ?? 0) + minor);
+		this.journal(state, operation, requestId, 'refund', minor, currencyCode);
+	}
+
+	private journal(
+		state: PartnerState,
+		operation: Operation,
+		requestId: string,
+		kind: LedgerMovement['kind'],
+		minor: number,
+		currencyCode: string,
+	): void {
+		this.movements.push({
+			seq: this.movements.length + 1,
+			at: this.options.now(),
+			partnerId: state.partner.partnerId,
+			operation,
+			requestId,
+			kind,
+			amount: minor / 100,
+			currencyCode,
+		});
 	}
 
 	private createGiftCard(state: PartnerState, body: Body): OperationOutcome {
@@ -573,14 +666,16 @@ export class AgcodEngine {
 			);
 		}
 		const response = { creationRequestId, gcId: card.gcId };
-		if (card.cancelled) return success(response);
-		if (this.options.now() - card.createdAt > this.options.cancelWindowMs) {
+		const late = this.options.now() - card.createdAt > this.options.cancelWindowMs;
+		if (card.cancelled && !(late && this.options.cancelWindowCheckedFirst()))
+			return success(response);
+		if (late) {
 			return failure(
 				e('F200', 'CancelRequestArrivedAfterTimeLimit', 'Cancel Request Arrived After Time Limit'),
 			);
 		}
 		card.cancelled = true;
-		this.refund(state, card.minor, card.currencyCode);
+		this.refund(state, 'CancelGiftCard', creationRequestId, card.minor, card.currencyCode);
 		this.counters.cardsCancelled += 1;
 		return success(response);
 	}
@@ -704,7 +799,13 @@ export class AgcodEngine {
 		record.deactivated = true;
 		card.state = 'AwaitingActivation';
 		card.activatedBy = undefined;
-		this.refund(state, record.minor, record.currencyCode);
+		this.refund(
+			state,
+			'DeactivateGiftCard',
+			activationRequestId,
+			record.minor,
+			record.currencyCode,
+		);
 		this.counters.deactivations += 1;
 		return success(activationResponse(record, 'AwaitingActivation'));
 	}
@@ -759,7 +860,7 @@ export class AgcodEngine {
 			) {
 				return failure(reusedId('loadBalanceRequestId'));
 			}
-			return success(loadResponse(existing, existing.amazonTransactionId));
+			return success(this.loadResponse(existing, existing.amazonTransactionId));
 		}
 		if (state.balanceMinor < parsed.minor) {
 			return failure(e('F300', 'InsufficientFunds', 'Insufficient Funds'));
@@ -774,7 +875,7 @@ export class AgcodEngine {
 		this.debit(state, 'LoadAmazonBalance', loadBalanceRequestId, parsed.minor, parsed.currencyCode);
 		state.loads.set(loadBalanceRequestId, record);
 		this.counters.balanceLoads += 1;
-		return success(loadResponse(record, record.amazonTransactionId));
+		return success(this.loadResponse(record, record.amazonTransactionId));
 	}
 
 	private voidAmazonBalanceLoad(state: PartnerState, body: Body): OperationOutcome {
@@ -805,11 +906,27 @@ export class AgcodEngine {
 				e('F200', 'VoidDoesNotMatchLoad', 'Amount and account must be those of the original load'),
 			);
 		}
-		if (load.voidTransactionId) return success(loadResponse(load, load.voidTransactionId));
+		if (load.voidTransactionId) return success(this.loadResponse(load, load.voidTransactionId));
 		load.voidTransactionId = randomAlphanumeric(22);
-		this.refund(state, load.minor, load.currencyCode);
+		this.refund(
+			state,
+			'VoidAmazonBalanceLoad',
+			loadBalanceRequestId,
+			load.minor,
+			load.currencyCode,
+		);
 		this.counters.balanceVoids += 1;
-		return success(loadResponse(load, load.voidTransactionId));
+		return success(this.loadResponse(load, load.voidTransactionId));
+	}
+
+	private loadResponse(record: LoadRecord, amazonTransactionId: string): Record<string, unknown> {
+		const response: Record<string, unknown> = {
+			amazonTransactionId,
+			amount: { currencyCode: record.currencyCode, value: record.minor / 100 },
+			loadBalanceRequestId: record.loadBalanceRequestId,
+		};
+		if (!this.options.echoLoadBalanceRequestId()) delete response.loadBalanceRequestId;
+		return response;
 	}
 }
 
@@ -874,13 +991,5 @@ function activationResponse(
 			expirationDate: record.expirationDate,
 			value: { amount: record.minor / 100, currencyCode: record.currencyCode },
 		},
-	};
-}
-
-function loadResponse(record: LoadRecord, amazonTransactionId: string): Record<string, unknown> {
-	return {
-		amazonTransactionId,
-		amount: { currencyCode: record.currencyCode, value: record.minor / 100 },
-		loadBalanceRequestId: record.loadBalanceRequestId,
 	};
 }

@@ -28,6 +28,21 @@ export function validateFaults(faults: FaultConfig): void {
 	checkRate('connectionResetRate', faults.connectionResetRate);
 	checkRate('html500Rate', faults.html500Rate);
 	checkRate('truncatedJsonRate', faults.truncatedJsonRate);
+	checkRate('resetAfterCommitRate', faults.resetAfterCommitRate);
+	checkRate('failureRate', faults.failureRate);
+	checkRate('bare429Rate', faults.bare429Rate);
+	checkRate('throttleHeaderRate', faults.throttleHeaderRate);
+	const failure = faults.failure;
+	if (
+		failure !== undefined &&
+		!(
+			typeof failure === 'object' &&
+			typeof failure.errorCode === 'string' &&
+			typeof failure.errorType === 'string' &&
+			typeof failure.message === 'string'
+		)
+	)
+		throw new Error('fault failure must be {errorCode, errorType, message}');
 	for (const name of ['latencyMs', 'latencyJitterMs', 'hangMs'] as const) {
 		const value = faults[name];
 		if (value !== undefined && !(value >= 0)) throw new Error(`fault ${name} must be >= 0`);
@@ -35,8 +50,20 @@ export function validateFaults(faults: FaultConfig): void {
 }
 
 interface CompiledRule {
-	pattern: RegExp;
+	pattern: RegExp | null;
+	operations: string[] | null;
+	times: number | null;
+	matched: number;
 	faults: FaultConfig;
+}
+
+export function validateRule(rule: FaultRule): void {
+	validateFaults(rule.faults ?? {});
+	if (rule.requestIdPattern !== undefined) new RegExp(rule.requestIdPattern);
+	if (rule.operations !== undefined && !Array.isArray(rule.operations))
+		throw new Error('fault rule operations must be a list of operation names');
+	if (rule.times !== undefined && !(Number.isInteger(rule.times) && rule.times >= 0))
+		throw new Error('fault rule times must be a whole number >= 0');
 }
 
 /** Picks the fault configuration of a request and rolls the dice for it. */
@@ -59,33 +86,46 @@ export class FaultInjector {
 	}
 
 	setRules(rules: FaultRule[]): void {
-		const compiled = rules.map((rule) => {
-			validateFaults(rule.faults);
-			return { pattern: new RegExp(rule.requestIdPattern), faults: { ...rule.faults } };
-		});
-		this.rules = compiled;
+		for (const rule of rules) validateRule(rule);
+		this.rules = rules.map((rule) => ({
+			pattern: rule.requestIdPattern === undefined ? null : new RegExp(rule.requestIdPattern),
+			operations: rule.operations ? [...rule.operations] : null,
+			times: rule.times ?? null,
+			matched: 0,
+			faults: { ...rule.faults },
+		}));
 	}
 
 	config(): { faults: FaultConfig; faultRules: FaultRule[] } {
 		return {
 			faults: { ...this.faults },
 			faultRules: this.rules.map((rule) => ({
-				requestIdPattern: rule.pattern.source,
+				...(rule.pattern ? { requestIdPattern: rule.pattern.source } : {}),
+				...(rule.operations ? { operations: [...rule.operations] } : {}),
+				...(rule.times !== null ? { times: rule.times } : {}),
 				faults: { ...rule.faults },
 			})),
 		};
 	}
 
-	/** Back to the first draw of the seed, with no request id seen. */
+	/** Back to the first draw of the seed, with no request id seen and no rule used up. */
 	reset(): void {
 		this.random = seededRandom(this.faults.seed ?? DEFAULT_FAULT_SEED);
 		this.seenRequestIds.clear();
+		for (const rule of this.rules) rule.matched = 0;
 	}
 
-	/** The first rule whose pattern matches the request id replaces the server-wide faults. */
-	faultsFor(requestId: string | null): FaultConfig {
-		if (requestId !== null) {
-			for (const rule of this.rules) if (rule.pattern.test(requestId)) return rule.faults;
+	/**
+	 * The first rule matching the operation and request id (and not used up) replaces the server-wide
+	 * faults. A rule with a pattern never matches a request without an id.
+	 */
+	faultsFor(requestId: string | null, operation: string | null = null): FaultConfig {
+		for (const rule of this.rules) {
+			if (rule.times !== null && rule.matched >= rule.times) continue;
+			if (rule.operations && (operation === null || !rule.operations.includes(operation))) continue;
+			if (rule.pattern && (requestId === null || !rule.pattern.test(requestId))) continue;
+			rule.matched += 1;
+			return rule.faults;
 		}
 		return this.faults;
 	}

@@ -38,6 +38,7 @@ import {
 	FaultInjector,
 	RateLimiter,
 	validateFaults,
+	validateRule,
 } from './faults';
 import { verifySigV4, type SigV4FailureKind } from './sigv4';
 import {
@@ -130,6 +131,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
 	const signatureNow = options.signatureNow ?? Date.now;
 
 	let amazonLikeFunds = options.amazonLikeFunds ?? false;
+	let echoLoadBalanceRequestId = options.echoLoadBalanceRequestId ?? true;
+	let cancelWindowCheckedFirst = options.cancelWindowCheckedFirst ?? false;
 	let rateLimit: Required<RateLimitConfig> | false =
 		options.rateLimit === false
 			? false
@@ -143,6 +146,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
 		cancelWindowMs: options.cancelWindowMs ?? 15 * 60 * 1000,
 		now: clock.now,
 		amazonLikeFunds: () => amazonLikeFunds,
+		echoLoadBalanceRequestId: () => echoLoadBalanceRequestId,
+		cancelWindowCheckedFirst: () => cancelWindowCheckedFirst,
 	});
 
 	const freshCounters = () => ({
@@ -153,11 +158,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
 		>,
 		throttled: 0,
 		signatureFailures: 0,
-		faultsInjected: { resend: 0, hang: 0, reset: 0, html500: 0, truncated: 0 } as Record<
-			FaultKind,
-			number
-		>,
+		faultsInjected: {
+			resend: 0,
+			hang: 0,
+			reset: 0,
+			html500: 0,
+			truncated: 0,
+			resetAfterCommit: 0,
+			failure: 0,
+			bare429: 0,
+			throttleHeader: 0,
+		} as Record<FaultKind, number>,
 		distinctRequestIds: new Set<string>(),
+		// Requests in flight per partner + request id, the most ever seen at once, and which ids overlapped.
+		inFlight: new Map<string, number>(),
+		maxInFlightPerRequestId: 0,
+		requestIdsInFlightTogether: new Set<string>(),
 	});
 	let counters = freshCounters();
 	let requestLog: RecordedRequest[] = [];
@@ -202,6 +218,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
 		const send = () => {
 			if (res.destroyed || res.writableEnded) return;
 			res.writeHead(response.httpStatus, {
+				...response.headers,
 				'content-type': response.contentType,
 				'content-length': Buffer.byteLength(response.body),
 				'x-amzn-requestid': randomUUID(),
@@ -235,7 +252,24 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
 			totalRefunded: ledger.totalRefunded,
 			balances: ledger.balances,
 			doubleDebits: ledger.doubleDebits,
+			maxInFlightPerRequestId: counters.maxInFlightPerRequestId,
+			requestIdsInFlightTogether: [...counters.requestIdsInFlightTogether].slice(0, 100),
 		};
+	};
+
+	/** Counts the request as in flight until its answer is written or its connection closes. */
+	const trackInFlight = (res: ServerResponse, partnerId: string, requestId: string) => {
+		const tracked = counters;
+		const key = `${partnerId}\u0000${requestId}`;
+		const now = (tracked.inFlight.get(key) ?? 0) + 1;
+		tracked.inFlight.set(key, now);
+		if (now > tracked.maxInFlightPerRequestId) tracked.maxInFlightPerRequestId = now;
+		if (now > 1) tracked.requestIdsInFlightTogether.add(requestId);
+		res.once('close', () => {
+			const left = (tracked.inFlight.get(key) ?? 1) - 1;
+			if (left <= 0) tracked.inFlight.delete(key);
+			else tracked.inFlight.set(key, left);
+		});
 	};
 
 	const reset = () => {
@@ -257,13 +291,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
 					? false
 					: completeRateLimit(change.rateLimit);
 		if (change.faults !== undefined) validateFaults(change.faults);
-		for (const rule of change.faultRules ?? []) {
-			validateFaults(rule.faults);
-			new RegExp(rule.requestIdPattern);
-		}
+		for (const rule of change.faultRules ?? []) validateRule(rule);
 		if (change.faults !== undefined) injector.setFaults(change.faults);
 		if (change.faultRules !== undefined) injector.setRules(change.faultRules);
 		if (change.amazonLikeFunds !== undefined) amazonLikeFunds = Boolean(change.amazonLikeFunds);
+		if (change.echoLoadBalanceRequestId !== undefined)
+			echoLoadBalanceRequestId = Boolean(change.echoLoadBalanceRequestId);
+		if (change.cancelWindowCheckedFirst !== undefined)
+			cancelWindowCheckedFirst = Boolean(change.cancelWindowCheckedFirst);
 		if (change.rateLimit !== undefined) {
 			rateLimit = nextRateLimit;
 			limiter = rateLimit ? new RateLimiter(rateLimit) : null;
@@ -274,6 +309,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
 		region,
 		signingRegion,
 		amazonLikeFunds,
+		echoLoadBalanceRequestId,
+		cancelWindowCheckedFirst,
 		rateLimit,
 		...injector.config(),
 	});
@@ -374,6 +411,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
 		const requestId =
 			typeof rawId === 'string' ? rawId : typeof rawId === 'number' ? String(rawId) : null;
 		entry.requestId = requestId;
+		if (requestId !== null) trackInFlight(res, partner.partnerId, requestId);
 
 		if (
 			limiter &&
@@ -409,7 +447,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
 			counters.distinctRequestIds.add(`${partner.partnerId}\u0000${requestId}`);
 		}
 
-		const faults = injector.faultsFor(requestId);
+		const faults = injector.faultsFor(requestId, operation);
 		const injected = (kind: FaultKind) => {
 			entry.fault = kind;
 			counters.faultsInjected[kind] += 1;
@@ -431,6 +469,44 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
 		if (injector.roll(faults.html500Rate)) {
 			injected('html500');
 			respond({ httpStatus: 500, contentType: 'text/html', body: HTML_500_BODY }, delayMs);
+			return;
+		}
+		if (injector.roll(faults.bare429Rate)) {
+			injected('bare429');
+			entry.throttled = true;
+			respond({ httpStatus: 429, contentType: 'application/json', body: '' }, delayMs);
+			return;
+		}
+		if (injector.roll(faults.throttleHeaderRate)) {
+			injected('throttleHeader');
+			entry.throttled = true;
+			respond(
+				{
+					httpStatus: 400,
+					contentType: 'application/json',
+					body: '{}',
+					headers: {
+						'x-amzn-errortype': `ThrottlingException:http://internal.amazon.com/coral/${THROTTLING_NAMESPACE}/`,
+					},
+				},
+				delayMs,
+			);
+			return;
+		}
+		if (injector.roll(faults.failureRate)) {
+			injected('failure');
+			const outcome: OperationOutcome = {
+				status: 'FAILURE',
+				error: faults.failure ?? {
+					errorCode: 'F100',
+					errorType: 'GeneralError',
+					message: 'General Error',
+				},
+			};
+			entry.status = 'FAILURE';
+			entry.errorCode = outcome.error!.errorCode;
+			entry.errorType = outcome.error!.errorType;
+			respond(renderOutcome(operation, outcome, format), delayMs);
 			return;
 		}
 		if (
@@ -471,6 +547,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
 			schedule(faults.hangMs ?? DEFAULT_HANG_MS, () => socket.destroy());
 			return;
 		}
+		if (injector.roll(faults.resetAfterCommitRate)) {
+			injected('resetAfterCommit');
+			logLine(entry);
+			req.socket.destroy();
+			return;
+		}
 		if (injector.roll(faults.truncatedJsonRate)) {
 			injected('truncated');
 			response.body = response.body.slice(0, Math.floor(response.body.length / 2));
@@ -506,6 +588,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
 					});
 				case 'GET /__sandbox/stats':
 					return writeJson(res, 200, stats());
+				case 'GET /__sandbox/ledger':
+					return writeJson(res, 200, engine.ledger());
 				case 'GET /__sandbox/requests': {
 					const since = Number(query.get('since') ?? 0);
 					return writeJson(
@@ -620,6 +704,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
 		caCertPem,
 		stats,
 		requests: () => requestLog.slice(),
+		ledger: () => engine.ledger(),
 		reset,
 		configure,
 		clock: { now: clock.now, advance: clock.advance },

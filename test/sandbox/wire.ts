@@ -8,6 +8,8 @@ export interface WireResponse {
 	httpStatus: number;
 	contentType: string;
 	body: string;
+	/** Extra response headers. */
+	headers?: Record<string, string>;
 }
 
 /**
