@@ -447,6 +447,57 @@ describe('runNode', () => {
 		},
 	);
 
+	it('runs one workflow id by default, or the one given, with its settings, mode and hints', async () => {
+		const probe: INodeType = {
+			description: {
+				displayName: 'Probe',
+				name: 'probe',
+				group: ['transform'],
+				version: 1,
+				description: 'Reports what n8n tells a node about its workflow',
+				defaults: { name: 'Probe' },
+				inputs: ['main'],
+				outputs: ['main'],
+				properties: [],
+			},
+			async execute(this: IExecuteFunctions) {
+				this.addExecutionHints({ message: `mode ${this.getMode()}`, location: 'outputPane' });
+				const settings = this.getWorkflowSettings();
+				return [
+					[
+						{
+							json: {
+								workflowId: this.getWorkflow().id ?? null,
+								saveManualExecutions: settings.saveManualExecutions ?? null,
+								executionOrder: settings.executionOrder ?? null,
+							},
+						},
+					],
+				];
+			},
+		};
+		const first = await runNode({ node: probe, parameters: {}, items: [{}] });
+		const second = await runNode({ node: probe, parameters: {}, items: [{}] });
+		expect(first.main[0].json.workflowId).toBe('harness-workflow');
+		expect(second.main[0].json.workflowId).toBe('harness-workflow');
+		expect(first.hints).toEqual([{ message: 'mode manual', location: 'outputPane' }]);
+
+		const other = await runNode({
+			node: probe,
+			parameters: {},
+			items: [{}],
+			workflowId: 'wf-42',
+			workflowSettings: { saveManualExecutions: false },
+			mode: 'webhook',
+		});
+		expect(other.main[0].json).toEqual({
+			workflowId: 'wf-42',
+			saveManualExecutions: false,
+			executionOrder: 'v1',
+		});
+		expect(other.hints).toEqual([{ message: 'mode webhook', location: 'outputPane' }]);
+	});
+
 	it('does not retry without retryOnFail', async () => {
 		const result = await runNode({
 			node: createFlakyNode(1),

@@ -64,7 +64,9 @@ import type {
 	IVersionedNodeType,
 	IWorkflowBase,
 	IWorkflowExecuteAdditionalData,
+	IWorkflowSettings,
 	Logger as N8nLogger,
+	NodeExecutionHint,
 	LogMetadata,
 	WorkflowExecuteMode,
 } from 'n8n-workflow';
@@ -110,6 +112,15 @@ export interface RunNodeOptions {
 	};
 	/** Default: the node's latest version. */
 	typeVersion?: number;
+	/**
+	 * The workflow's id. Default 'harness-workflow', the same for every run, like re-running one saved
+	 * workflow; '' stands for a workflow without an id.
+	 */
+	workflowId?: string;
+	/** Merged over { executionOrder: 'v1' }, e.g. saveDataSuccessExecution, saveManualExecutions. */
+	workflowSettings?: IWorkflowSettings;
+	/** Default 'manual' (a run from the editor); e.g. 'trigger' or 'webhook' for a production run. */
+	mode?: WorkflowExecuteMode;
 }
 
 export interface RunNodeResult {
@@ -130,6 +141,8 @@ export interface RunNodeResult {
 	runs: number;
 	/** Everything logged through n8n's Logger during the run (this.logger included). */
 	logs: CapturedLog[];
+	/** The execution hints the node added (this.addExecutionHints), as n8n stores them with the run. */
+	hints: NodeExecutionHint[];
 	/** The IRun for anything else (undefined when n8n refused to start the run). */
 	raw: unknown;
 }
@@ -689,7 +702,8 @@ export async function runNode(options: RunNodeOptions): Promise<RunNodeResult> {
 	const nodeName = versionDescription.defaults.name ?? versionDescription.displayName;
 
 	const executionId = `harness-${++executionCounter}`;
-	const workflowId = `harness-workflow-${executionCounter}`;
+	const workflowId = options.workflowId ?? 'harness-workflow';
+	const mode: WorkflowExecuteMode = options.mode ?? 'manual';
 	const nodeTypesByName: Record<string, INodeType | IVersionedNodeType> = {
 		[TRIGGER_NODE_TYPE]: new HarnessManualTrigger(),
 		[nodeTypeName]: node,
@@ -734,7 +748,10 @@ export async function runNode(options: RunNodeOptions): Promise<RunNodeResult> {
 		[TRIGGER_NODE_NAME]: { main: [[{ node: nodeName, type: 'main' as const, index: 0 }]] },
 	};
 	const pinData = { [TRIGGER_NODE_NAME]: toExecutionData(options.items) };
-	const workflowSettings = { executionOrder: 'v1' as const };
+	const workflowSettings: IWorkflowSettings = {
+		executionOrder: 'v1' as const,
+		...options.workflowSettings,
+	};
 
 	const workflow = new Workflow({
 		id: workflowId,
@@ -762,7 +779,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunNodeResult> {
 		pinData,
 		activeVersionId: null,
 	};
-	const hooks = new ExecutionLifecycleHooks('manual', executionId, workflowData);
+	const hooks = new ExecutionLifecycleHooks(mode, executionId, workflowData);
 	let finishedRun: IRun | undefined;
 	hooks.addHandler('workflowExecuteAfter', (fullRunData) => {
 		finishedRun = fullRunData;
@@ -782,7 +799,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunNodeResult> {
 	let run: IRun;
 	try {
 		run = await currentLogSink.run(logs, async () => {
-			const workflowExecute = new WorkflowExecute(additionalData, 'manual', runExecutionData);
+			const workflowExecute = new WorkflowExecute(additionalData, mode, runExecutionData);
 			return await workflowExecute.processRunExecutionData(workflow);
 		});
 	} catch (error) {
@@ -794,6 +811,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunNodeResult> {
 			error: error instanceof Error ? error : new Error(String(error)),
 			runs: tracker.calls,
 			logs,
+			hints: [],
 			raw: undefined,
 		};
 	}
@@ -812,6 +830,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunNodeResult> {
 		error: toError(recordedError, tracker.lastThrown),
 		runs: tracker.calls,
 		logs,
+		hints: lastTask?.hints ?? [],
 		raw: run,
 	};
 }
