@@ -6,16 +6,16 @@ import {
 	NodeConnectionTypes,
 } from 'n8n-workflow';
 
-import { testAmazonIncentivesCredential } from './credentialTest';
-import { accountFields, accountOperations } from './descriptions/AccountDescription';
+import { accountOperations } from './descriptions/AccountDescription';
 import {
 	amazonBalanceFields,
 	amazonBalanceOperations,
 } from './descriptions/AmazonBalanceDescription';
 import { giftCardFields, giftCardOperations } from './descriptions/GiftCardDescription';
 import { physicalCardFields, physicalCardOperations } from './descriptions/PhysicalCardDescription';
-import { optionsCollection } from './descriptions/shared';
+import { optionsCollection, resourceProperty } from './descriptions/shared';
 import { executeAmazonIncentives } from './execute';
+import { credentialTest } from './methods';
 
 export class AmazonIncentives implements INodeType {
 	description: INodeTypeDescription = {
@@ -36,42 +36,14 @@ export class AmazonIncentives implements INodeType {
 		credentials: [
 			{ name: 'amazonIncentivesApi', required: true, testedBy: 'amazonIncentivesApiTest' },
 		],
-		// Claim codes are bearer money: n8n redacts them whenever executions are shown.
+		// Claim codes are bearer money. Only n8n's licensed (Enterprise) execution-data redaction applies this;
+		// n8n 1.x and the 2.x community edition ignore it and show the codes, hence the Claim Code Output option.
 		sensitiveOutputFields: ['gcClaimCode'],
 		properties: [
-			{
-				displayName: 'Resource',
-				name: 'resource',
-				type: 'options',
-				noDataExpression: true,
-				options: [
-					{
-						name: 'Gift Card',
-						value: 'giftCard',
-						description: 'Digital Amazon gift cards (claim codes)',
-					},
-					{
-						name: 'Account',
-						value: 'account',
-						description: 'Your Amazon Incentives prepaid account',
-					},
-					{
-						name: 'Physical Card',
-						value: 'physicalCard',
-						description: 'Physical web-activated cards (point of sale activation)',
-					},
-					{
-						name: 'Amazon Balance',
-						value: 'amazonBalance',
-						description: "Money loaded straight into a customer's Amazon balance (Login & Receive)",
-					},
-				],
-				default: 'giftCard',
-			},
+			resourceProperty,
 			...giftCardOperations,
 			...giftCardFields,
 			...accountOperations,
-			...accountFields,
 			...physicalCardOperations,
 			...physicalCardFields,
 			...amazonBalanceOperations,
@@ -80,9 +52,7 @@ export class AmazonIncentives implements INodeType {
 		],
 	};
 
-	methods = {
-		credentialTest: { amazonIncentivesApiTest: testAmazonIncentivesCredential },
-	};
+	methods = { credentialTest };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return executeAmazonIncentives.call(this);

@@ -2,33 +2,25 @@ import {
 	type IDataObject,
 	type IExecuteFunctions,
 	type INodeExecutionData,
-	type JsonObject as N8nJsonObject,
-	NodeApiError,
+	type NodeApiError,
 	NodeOperationError,
 } from 'n8n-workflow';
 
+import { NUMBER_OPTIONS } from './defaults';
+import { errorItem, toNodeError } from './helpers/utils';
 import {
 	type PreparedCall,
 	type RunSettings,
 	ItemReader,
-	OPERATIONS,
+	isOperationKey,
 	prepareCall,
 	readRunSettings,
 } from './operations';
-import {
-	type AgcodConnection,
-	type CallResult,
-	AgcodCallError,
-	callAgcod,
-	readConnection,
-} from './transport/AgcodTransport';
-import { authHint, hintFor, redactSecrets } from './transport/errors';
+import { type CallResult, callAgcod } from './transport/call';
+import { type AgcodConnection, readConnection } from './transport/connection';
 import { InputError } from './validation';
 
-export const CREDENTIAL_TYPE = 'amazonIncentivesApi';
-
-export const TLS_HINT =
-	"Nothing was sent. For a custom endpoint with a self-signed certificate (such as the local sandbox in HTTPS mode), turn on the credential's Ignore SSL Issues.";
+const CREDENTIAL_TYPE = 'amazonIncentivesApi';
 
 /**
  * Request ids this process has seen succeed, so a re-run (Retry On Fail, a second execution) can say the
@@ -63,106 +55,6 @@ function outputJson(call: PreparedCall, result: CallResult, replay: boolean): ID
 	return json;
 }
 
-function toNodeError(
-	context: IExecuteFunctions,
-	error: unknown,
-	itemIndex: number,
-	connection: AgcodConnection,
-): NodeApiError | NodeOperationError {
-	const node = context.getNode();
-	if (error instanceof NodeOperationError || error instanceof NodeApiError) return error;
-	if (error instanceof InputError)
-		return new NodeOperationError(
-			node,
-			`Item ${itemIndex}: invalid ${error.field}: ${error.message}`,
-			{
-				itemIndex,
-				description: 'Nothing was sent to Amazon for this item.',
-			},
-		);
-	if (!(error instanceof AgcodCallError))
-		return new NodeOperationError(
-			node,
-			redactSecrets((error as Error).message ?? String(error), connection.secretAccessKey),
-			{
-				itemIndex,
-			},
-		);
-
-	const { outcome, operation, requestId, attempts } = error;
-	const idNote = requestId ? ` Request ID: ${requestId}.` : '';
-	const httpCode = 'httpStatus' in outcome ? String(outcome.httpStatus) : undefined;
-	const amazonMessage = redactSecrets(outcome.message, connection.secretAccessKey);
-	let message: string;
-	let description: string;
-	const details: IDataObject = {
-		operation,
-		requestId: requestId ?? null,
-		attempts,
-		retryable: error.retryable,
-	};
-	// FAILURE and RESEND answers carry Amazon's codes; keep them also when the retries ran out.
-	if ('errorCode' in outcome)
-		Object.assign(details, { errorCode: outcome.errorCode, errorType: outcome.errorType });
-
-	if (error.retryable) {
-		message = `Item ${itemIndex}: Amazon gave no final answer to ${operation} after ${attempts} attempt(s) (last: ${amazonMessage}). Safe to retry.`;
-		description = `The identical request was sent ${attempts} time(s) within the retry budget.${idNote} Re-running this node (e.g. with Retry On Fail) sends the same request ID, so Amazon cannot issue a second card or debit twice.`;
-	} else if (outcome.kind === 'failure') {
-		const code = [outcome.errorCode, outcome.errorType].filter(Boolean).join(' ');
-		message = `Item ${itemIndex}: Amazon refused ${operation}: ${amazonMessage}${code ? ` (${code})` : ''}`;
-		description = `${hintFor(outcome.errorCode, outcome.errorType)}${idNote}`;
-	} else if (outcome.kind === 'auth') {
-		message = `Item ${itemIndex}: Amazon rejected the credential (HTTP ${outcome.httpStatus}): ${amazonMessage}`;
-		description = authHint(outcome.message);
-	} else if (outcome.kind === 'tls') {
-		message = `Item ${itemIndex}: the endpoint's TLS certificate is not trusted: ${amazonMessage}`;
-		description = TLS_HINT;
-	} else {
-		message = `Item ${itemIndex}: Amazon could not process ${operation}: ${amazonMessage}`;
-		description = `The request was not accepted; check the node's input and the credential's endpoint.${idNote}`;
-	}
-	const apiError = new NodeApiError(node, { ...details, message: amazonMessage } as N8nJsonObject, {
-		message,
-		description,
-		httpCode,
-		itemIndex,
-	});
-	// n8n swaps a message that mentions a network code (ECONNRESET, ECONNREFUSED …) for a generic text;
-	// ours names the item and says whether a retry is safe, so keep it.
-	apiError.message = message;
-	return apiError;
-}
-
-function errorItem(
-	error: NodeApiError | NodeOperationError,
-	itemIndex: number,
-	call?: PreparedCall,
-): INodeExecutionData {
-	const context = (error instanceof NodeApiError ? error.errorResponse : {}) as IDataObject;
-	// n8n replaces the json of an item that carries an `error` object with {error: message}, and routes an
-	// item to the error output when its json has `error` and only `message` / `details` beside it: so the
-	// structured fields go under `details`, and no `error` object is attached.
-	return {
-		json: {
-			error: error.message,
-			details: {
-				description: error.description ?? null,
-				...(error instanceof NodeApiError ? { httpCode: error.httpCode } : {}),
-				...(call?.requestId !== undefined ? { requestId: call.requestId } : {}),
-				...pick(context, ['errorCode', 'errorType', 'retryable', 'attempts']),
-			},
-		},
-		pairedItem: { item: itemIndex },
-	};
-}
-
-function pick(source: IDataObject, keys: string[]): IDataObject {
-	const result: IDataObject = {};
-	for (const key of keys) if (source[key] !== undefined) result[key] = source[key];
-	return result;
-}
-
 /**
  * item → parameters → validated request → signed call (with retry) → output item.
  * Every item is validated before anything is sent, so bad input never leaves money half-moved; then items run
@@ -174,7 +66,7 @@ export async function executeAmazonIncentives(
 	const items = this.getInputData();
 	const continueOnFail = this.continueOnFail();
 	const operationKey = `${this.getNodeParameter('resource', 0)}:${this.getNodeParameter('operation', 0)}`;
-	if (!OPERATIONS[operationKey])
+	if (!isOperationKey(operationKey))
 		throw new NodeOperationError(this.getNode(), `Unsupported operation "${operationKey}"`);
 
 	const read = readConnection(await this.getCredentials(CREDENTIAL_TYPE));
@@ -190,7 +82,10 @@ export async function executeAmazonIncentives(
 
 	const output: INodeExecutionData[] = new Array(items.length);
 	const calls: Array<PreparedCall | undefined> = new Array(items.length);
-	let settings: RunSettings = { requestsPerSecond: 10, maxConcurrentRequests: 10 };
+	let settings: RunSettings = {
+		requestsPerSecond: NUMBER_OPTIONS.requestsPerSecond.default,
+		maxConcurrentRequests: NUMBER_OPTIONS.maxConcurrentRequests.default,
+	};
 
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		try {

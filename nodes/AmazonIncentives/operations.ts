@@ -1,8 +1,10 @@
 import { type IDataObject, type IExecuteFunctions, NodeOperationError } from 'n8n-workflow';
 
+import { NUMBER_OPTIONS, type NumberOptionRange } from './defaults';
 import { type RequestIdKind, deriveRequestId, requestIdProblem } from './requestId';
-import type { AgcodConnection } from './transport/AgcodTransport';
+import type { OperationKey } from './resources';
 import type { AgcodOperation, BodyFormat, JsonObject } from './transport/codec';
+import type { AgcodConnection } from './transport/connection';
 import {
 	InputError,
 	readAmount,
@@ -15,7 +17,7 @@ import {
 	readText,
 } from './validation';
 
-export type ClaimCodeOutput = 'include' | 'mask' | 'omit';
+type ClaimCodeOutput = 'include' | 'mask' | 'omit';
 
 /** One item turned into a validated AGCOD call; nothing has been sent yet. */
 export interface PreparedCall {
@@ -179,7 +181,8 @@ function balanceAmount(read: ItemReader, connection: AgcodConnection): JsonObjec
 	return { currencyCode, value: amount };
 }
 
-export const OPERATIONS: Readonly<Record<string, OperationDefinition>> = {
+/** What each resource:operation of the editor sends. Its keys are exactly the OperationKeys of resources.ts. */
+const OPERATIONS = {
 	'giftCard:create': {
 		agcod: 'CreateGiftCard',
 		prepare(read, connection) {
@@ -294,15 +297,15 @@ export const OPERATIONS: Readonly<Record<string, OperationDefinition>> = {
 			return { body, requestId };
 		},
 	},
-};
+} satisfies Record<OperationKey, OperationDefinition>;
 
-function numberOption(
-	read: ItemReader,
-	name: string,
-	fallback: number,
-	min: number,
-	max: number,
-): number {
+/** An operation key saved in a workflow may be anything; only the table's own keys are operations. */
+export function isOperationKey(key: string): key is OperationKey {
+	return Object.hasOwn(OPERATIONS, key);
+}
+
+function numberOption(read: ItemReader, name: keyof typeof NUMBER_OPTIONS): number {
+	const { default: fallback, min, max }: NumberOptionRange = NUMBER_OPTIONS[name];
 	const value = read.field('options', name);
 	if (value === undefined || value === '') return fallback;
 	if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max)
@@ -326,18 +329,18 @@ export interface RunSettings {
 
 export function readRunSettings(read: ItemReader): RunSettings {
 	return {
-		requestsPerSecond: numberOption(read, 'requestsPerSecond', 10, 0.1, 100),
-		maxConcurrentRequests: Math.floor(numberOption(read, 'maxConcurrentRequests', 10, 1, 100)),
+		requestsPerSecond: numberOption(read, 'requestsPerSecond'),
+		maxConcurrentRequests: Math.floor(numberOption(read, 'maxConcurrentRequests')),
 	};
 }
 
 export function prepareCall(
 	context: IExecuteFunctions,
 	itemIndex: number,
-	operationKey: string,
+	operationKey: OperationKey,
 	connection: AgcodConnection,
 ): PreparedCall {
-	const definition = OPERATIONS[operationKey];
+	const definition: OperationDefinition = OPERATIONS[operationKey];
 	const read = new ItemReader(context, itemIndex);
 	const { body, requestId } = definition.prepare(read, connection);
 	return {
@@ -345,9 +348,9 @@ export function prepareCall(
 		body,
 		requestId,
 		format: choiceOption(read, 'format', ['json', 'xml'] as const),
-		timeoutMs: numberOption(read, 'timeout', 6000, 100, 120_000),
-		maxRetries: Math.floor(numberOption(read, 'maxRetries', 5, 0, 20)),
-		retryBudgetMs: numberOption(read, 'retryBudget', 60, 1, 600) * 1000,
+		timeoutMs: numberOption(read, 'timeout'),
+		maxRetries: Math.floor(numberOption(read, 'maxRetries')),
+		retryBudgetMs: numberOption(read, 'retryBudget') * 1000,
 		claimCodeOutput: choiceOption(read, 'claimCodeOutput', ['include', 'mask', 'omit'] as const),
 	};
 }

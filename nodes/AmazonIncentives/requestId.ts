@@ -7,7 +7,7 @@ export const MAX_REQUEST_ID_LENGTH = 40;
 export type RequestIdKind = 'create' | 'activate' | 'load';
 
 /** Sandbox mock ids (F0000 … F5000) simulate an answer; Amazon accepts them unprefixed in the sandbox only. */
-export const MOCK_REQUEST_ID = /^F\d{4}$/;
+const MOCK_REQUEST_ID = /^F\d{4}$/;
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 

@@ -6,14 +6,16 @@
 
 export type RegionGroup = 'na' | 'eu' | 'fe';
 
-export interface CurrencyRule {
+interface CurrencyRule {
 	min: number;
 	max: number;
 	decimals: 0 | 2;
 	region: RegionGroup;
 }
 
-// Amounts per Amazon's published activation limits (reference §4); CreateGiftCard limits are the same.
+// Per the ActivateGiftCard table of https://developer.amazon.com/docs/incentives-api/posa-gift-cards.html.
+// CreateGiftCard is checked against the same ranges; Amazon may refuse narrower ones for digital cards
+// (US: $0.15–$2,000 per https://developer.amazon.com/docs/incentives-api/gift-codes-faq.html).
 export const CURRENCY_RULES: Readonly<Record<string, CurrencyRule>> = {
 	USD: { min: 0.01, max: 2000, decimals: 2, region: 'na' },
 	CAD: { min: 0.01, max: 5000, decimals: 2, region: 'na' },
@@ -49,7 +51,7 @@ export class InputError extends Error {
 	}
 }
 
-export const PARTNER_ID_PATTERN = /^[A-Z][A-Za-z0-9]{4}$/;
+const PARTNER_ID_PATTERN = /^[A-Z][A-Za-z0-9]{4}$/;
 
 const MAX_IDEMPOTENCY_KEY_LENGTH = 1000;
 const CONTROL_CHARACTERS = /\p{Cc}/u;

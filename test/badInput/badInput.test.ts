@@ -4,7 +4,7 @@
  * succeed, and the sandbox must have received nothing for it. Without Continue On Fail the node must fail
  * before sending anything at all.
  */
-import type { IDataObject, INodeParameters } from 'n8n-workflow';
+import { type IDataObject, type INodeParameters, NodeOperationError } from 'n8n-workflow';
 
 import {
 	activateParameters,
@@ -524,4 +524,25 @@ describe('bad input: one malformed item between two good ones', () => {
 		);
 		expect(sent).toHaveLength(2);
 	});
+});
+
+describe('an operation its resource does not have (a workflow saved with a bad value)', () => {
+	const sandbox = useSandbox();
+
+	it.each([
+		['giftCard', 'refund'],
+		['account', 'create'],
+	])(
+		'%s:%s fails the node with a NodeOperationError naming it, sending nothing',
+		async (resource, operation) => {
+			const sentBefore = sandbox().requests().length;
+			const result = await runAgainst(sandbox(), { ...createGiftCard, resource, operation }, [
+				{ key: freshLabel(), amount: 10, currency: 'USD' },
+			]);
+			expect(result.status).toBe('error');
+			expect(result.error).toBeInstanceOf(NodeOperationError);
+			expect(result.error?.message).toBe(`Unsupported operation "${resource}:${operation}"`);
+			expect(sandbox().requests()).toHaveLength(sentBefore);
+		},
+	);
 });

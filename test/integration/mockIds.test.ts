@@ -17,7 +17,8 @@ import {
 } from './helpers';
 
 /**
- * The sandbox mock ids of the reference (agcod-reference.md §3), written out here rather than taken from the
+ * The sandbox mock ids of Amazon's Errors and Mock Errors page
+ * (https://developer.amazon.com/docs/incentives-api/gift-codes-errors.html), written out here rather than taken from the
  * sandbox, so the node is checked against the documented table.
  */
 const FAILURES: Array<[mockId: string, errorCode: string, errorType: string, message: string]> = [

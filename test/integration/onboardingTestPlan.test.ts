@@ -11,8 +11,9 @@ import {
 } from './helpers';
 
 /**
- * Amazon's onboarding test plan (agcod-reference.md §3): the cases a partner runs against Amazon's sandbox
- * before going live, run here against the local sandbox through n8n-core.
+ * Amazon's onboarding test cases (its Test Cases page, linked from
+ * https://developer.amazon.com/docs/incentives-api/gift-codes-errors.html): the cases a partner runs against
+ * Amazon's sandbox before going live, run here against the local sandbox through n8n-core.
  */
 describe('Amazon onboarding test plan', () => {
 	const sandbox = useSandbox();

@@ -1,11 +1,15 @@
-/** Region groups, currency rules and amount parsing of the AGCOD sandbox (reference §1 and §4). */
+/**
+ * Region groups, currency rules and amount parsing of the AGCOD sandbox, per
+ * https://developer.amazon.com/docs/incentives-api/incentives-api.html (endpoints) and
+ * https://developer.amazon.com/docs/incentives-api/posa-gift-cards.html (amounts).
+ */
 
 export type RegionGroup = 'na' | 'eu' | 'fe';
 
 export const SIGNING_REGION: Record<RegionGroup, string> = {
 	na: 'us-east-1',
 	eu: 'eu-west-1',
-	// Far East signs with us-west-2, not an AP region (reference §1).
+	// Far East signs with us-west-2, not an AP region (Amazon's endpoint table).
 	fe: 'us-west-2',
 };
 
@@ -15,7 +19,10 @@ export const REGION_CURRENCIES: Record<RegionGroup, readonly string[]> = {
 	fe: ['JPY', 'AUD', 'SGD'],
 };
 
-/** Allowed amount per card, in hundredths of the currency unit (reference §4, the ActivateGiftCard table). */
+/**
+ * Allowed amount per card, in hundredths of the currency unit: the ActivateGiftCard table of
+ * https://developer.amazon.com/docs/incentives-api/posa-gift-cards.html.
+ */
 export const AMOUNT_RANGES: Record<string, { minMinor: number; maxMinor: number }> = {
 	AUD: { minMinor: 1, maxMinor: 500000 },
 	CAD: { minMinor: 1, maxMinor: 500000 },

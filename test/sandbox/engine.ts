@@ -58,7 +58,10 @@ export const MONEY_MOVING_OPERATIONS: ReadonlySet<Operation> = new Set<Operation
 	'VoidAmazonBalanceLoad',
 ]);
 
-/** Fields of each operation's response, which error bodies repeat as nulls (reference §3). */
+/**
+ * Fields of each operation's response, which error bodies repeat as nulls
+ * (https://developer.amazon.com/docs/incentives-api/gift-codes-errors.html).
+ */
 export const RESPONSE_FIELDS: Record<Operation, string[]> = {
 	CreateGiftCard: ['cardInfo', 'creationRequestId', 'gcClaimCode', 'gcExpirationDate', 'gcId'],
 	CancelGiftCard: ['creationRequestId', 'gcId'],

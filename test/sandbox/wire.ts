@@ -1,4 +1,8 @@
-/** How the sandbox reads requests and writes responses, in JSON and in XML (reference §2–§3). */
+/**
+ * How the sandbox reads requests and writes responses, in JSON and in XML, as Amazon documents them:
+ * https://developer.amazon.com/docs/incentives-api/digital-gift-cards.html and
+ * https://developer.amazon.com/docs/incentives-api/gift-codes-errors.html.
+ */
 import { XMLParser } from 'fast-xml-parser';
 import { RESPONSE_FIELDS, type OperationOutcome, type Operation } from './engine';
 

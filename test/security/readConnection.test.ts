@@ -8,7 +8,7 @@ import {
 	type AgcodConnection,
 	ENDPOINTS,
 	readConnection,
-} from '../../nodes/AmazonIncentives/transport/AgcodTransport';
+} from '../../nodes/AmazonIncentives/transport/connection';
 
 const SECRET = 'readConnection/Secret+Key/0123456789abcdefghijkl';
 

@@ -6,12 +6,20 @@
  *
  *   const result = await runNode({
  *     node: new AmazonIncentives(),
- *     parameters: { operation: 'createGiftCard', amount: '={{ $json.amount }}' },
- *     items: [{ amount: 5 }],
- *     credentials: { type: new AmazonIncentivesApi(), data: { ... } },
+ *     parameters: {
+ *       resource: 'giftCard',
+ *       operation: 'create',
+ *       amount: '={{ $json.amount }}',
+ *       currencyCode: 'USD',
+ *       idempotencyKey: '={{ $json.orderId }}',
+ *     },
+ *     items: [{ amount: 5, orderId: 'order-1' }],
+ *     credentials: { type: new AmazonIncentivesApi(), data: sandboxCredential(sandbox) },
  *     settings: { onError: 'continueErrorOutput' },
  *   });
- *   // result.status, result.main, result.errorOutput, result.error, result.runs, result.logs
+ *   // result.status, result.main, result.errorOutput, result.error, result.runs, result.logs, result.raw
+ *
+ * (sandboxCredential is in test/integration/helpers.ts, which wraps this as runAgainst.)
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,54 +1,33 @@
-import type { INodeProperties } from 'n8n-workflow';
+import { type INodeProperties, updateDisplayOptions } from 'n8n-workflow';
 
-import { amountField, currencyField, purchaseReferenceOptions, requestIdFields } from './shared';
+import { showFor } from '../resources';
+import {
+	amountField,
+	currencyField,
+	operationProperty,
+	purchaseReferenceOptions,
+	requestIdFields,
+} from './shared';
 
-const create = { resource: ['giftCard'], operation: ['create'] };
-const cancel = { resource: ['giftCard'], operation: ['cancel'] };
+export const giftCardOperations: INodeProperties[] = [operationProperty('giftCard')];
 
-export const giftCardOperations: INodeProperties[] = [
-	{
-		displayName: 'Operation',
-		name: 'operation',
-		type: 'options',
-		noDataExpression: true,
-		displayOptions: { show: { resource: ['giftCard'] } },
-		options: [
-			{
-				name: 'Create',
-				value: 'create',
-				description:
-					'Issue a digital Amazon gift card and get its claim code (CreateGiftCard). Exactly once per idempotency key.',
-				action: 'Create a gift card',
-			},
-			{
-				name: 'Cancel',
-				value: 'cancel',
-				description:
-					'Cancel an unclaimed gift card within 15 minutes of creation and refund it (CancelGiftCard)',
-				action: 'Cancel a gift card',
-			},
-		],
-		default: 'create',
-	},
-];
-
-export const giftCardFields: INodeProperties[] = [
+const createFields: INodeProperties[] = [
 	amountField(
-		create,
 		'Value of the gift card, in the currency below (at most 2 decimals; whole numbers for JPY)',
 	),
-	currencyField(create),
-	...requestIdFields(create, 'e.g. {{ $json.referralId }}'),
+	currencyField(),
+	...requestIdFields('e.g. {{ $json.referralId }}'),
 	{
 		displayName: 'Additional Fields',
 		name: 'additionalFields',
 		type: 'collection',
 		placeholder: 'Add Field',
 		default: {},
-		displayOptions: { show: create },
 		options: [...purchaseReferenceOptions()],
 	},
+];
 
+const cancelFields: INodeProperties[] = [
 	{
 		displayName: 'Creation Request ID',
 		name: 'creationRequestId',
@@ -56,7 +35,6 @@ export const giftCardFields: INodeProperties[] = [
 		required: true,
 		default: '',
 		placeholder: '={{ $json.creationRequestId }}',
-		displayOptions: { show: cancel },
 		description:
 			'The request ID the card was created with (output field creationRequestId of Create)',
 	},
@@ -66,7 +44,11 @@ export const giftCardFields: INodeProperties[] = [
 		type: 'string',
 		default: '',
 		placeholder: '={{ $json.gcId }}',
-		displayOptions: { show: cancel },
 		description: 'The gcId returned by Create. Older Amazon docs require it; send it when known.',
 	},
+];
+
+export const giftCardFields: INodeProperties[] = [
+	...updateDisplayOptions(showFor('giftCard', ['create']), createFields),
+	...updateDisplayOptions(showFor('giftCard', ['cancel']), cancelFields),
 ];

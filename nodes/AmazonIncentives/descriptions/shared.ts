@@ -1,11 +1,45 @@
 import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
+import { NUMBER_OPTIONS } from '../defaults';
+import { type OperationOf, type Resource, RESOURCES } from '../resources';
 import { CURRENCY_RULES } from '../validation';
 
-type Show = { resource: string[]; operation: string[] };
+// n8n's lint reads a parameter's `default` only when it is a literal, a variable or a call.
+const defaultResource: Resource = 'giftCard';
+const defaultOf = (option: keyof typeof NUMBER_OPTIONS): number => NUMBER_OPTIONS[option].default;
 
-function shown(show: Show): INodeProperties['displayOptions'] {
-	return { show: { resource: show.resource, operation: show.operation } };
+/** The Resource field, listing every resource of the table in resources.ts. */
+export const resourceProperty: INodeProperties = {
+	displayName: 'Resource',
+	name: 'resource',
+	type: 'options',
+	noDataExpression: true,
+	options: Object.entries(RESOURCES).map(([value, resource]) => ({
+		name: resource.name,
+		value,
+		description: resource.description,
+	})),
+	default: defaultResource,
+};
+
+/** The Operation field of one resource, listing its operations from resources.ts. */
+export function operationProperty(resource: Resource): INodeProperties {
+	const operations = Object.entries(RESOURCES[resource].operations);
+	const firstOperation = operations[0][0];
+	return {
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: { resource: [resource] } },
+		options: operations.map(([value, operation]) => ({
+			name: operation.name,
+			value,
+			description: operation.description,
+			action: operation.action,
+		})),
+		default: firstOperation,
+	};
 }
 
 const currencyOptions: INodePropertyOptions[] = Object.entries(CURRENCY_RULES).map(
@@ -16,7 +50,7 @@ const currencyOptions: INodePropertyOptions[] = Object.entries(CURRENCY_RULES).m
 	}),
 );
 
-export function amountField(show: Show, description: string): INodeProperties {
+export function amountField(description: string): INodeProperties {
 	return {
 		displayName: 'Amount',
 		name: 'amount',
@@ -24,12 +58,11 @@ export function amountField(show: Show, description: string): INodeProperties {
 		required: true,
 		default: 0,
 		typeOptions: { numberPrecision: 2, minValue: 0 },
-		displayOptions: shown(show),
 		description,
 	};
 }
 
-export function currencyField(show: Show): INodeProperties {
+export function currencyField(): INodeProperties {
 	return {
 		displayName: 'Currency Code',
 		name: 'currencyCode',
@@ -37,14 +70,13 @@ export function currencyField(show: Show): INodeProperties {
 		options: currencyOptions,
 		default: 'USD',
 		required: true,
-		displayOptions: shown(show),
 		description:
 			"The account's marketplace currency. It must belong to the credential's region group (na: USD, CAD, MXN; eu: EUR, GBP, PLN, SEK, TRY, AED, SAR, EGP, ZAR; fe: JPY, AUD, SGD).",
 	};
 }
 
 /** How a new transaction's request id is chosen: derived from an idempotency key (default) or given. */
-export function requestIdFields(show: Show, example: string): INodeProperties[] {
+export function requestIdFields(example: string): INodeProperties[] {
 	return [
 		{
 			displayName: 'Request ID Source',
@@ -65,7 +97,6 @@ export function requestIdFields(show: Show, example: string): INodeProperties[] 
 				},
 			],
 			default: 'derive',
-			displayOptions: shown(show),
 		},
 		{
 			displayName: 'Idempotency Key',
@@ -74,7 +105,7 @@ export function requestIdFields(show: Show, example: string): INodeProperties[] 
 			required: true,
 			default: '',
 			placeholder: example,
-			displayOptions: { show: { ...shown(show)!.show, requestIdMode: ['derive'] } },
+			displayOptions: { show: { requestIdMode: ['derive'] } },
 			description:
 				'A value that identifies this transaction in your data, such as an order, referral or reward ID. The request ID sent to Amazon is derived from it: the same key is never paid twice, however often the workflow runs.',
 		},
@@ -85,14 +116,14 @@ export function requestIdFields(show: Show, example: string): INodeProperties[] 
 			required: true,
 			default: '',
 			placeholder: 'Awssb0001',
-			displayOptions: { show: { ...shown(show)!.show, requestIdMode: ['explicit'] } },
+			displayOptions: { show: { requestIdMode: ['explicit'] } },
 			description:
 				'The exact request ID to send. Re-using it returns the original result; a new ID is a new transaction.',
 		},
 	];
 }
 
-export function cardNumberField(show: Show): INodeProperties {
+export function cardNumberField(): INodeProperties {
 	return {
 		displayName: 'Card Number',
 		name: 'cardNumber',
@@ -100,7 +131,6 @@ export function cardNumberField(show: Show): INodeProperties {
 		required: true,
 		default: '',
 		placeholder: '1400000005567585358',
-		displayOptions: shown(show),
 		description:
 			'The physical card (WAC) number: 16 digits, or 19 with the 3-digit checksum as printed for Amazon. Spaces and hyphens are ignored.',
 	};
@@ -160,9 +190,12 @@ export function extraBodyFieldsOption(): INodeProperties {
 	};
 }
 
+// Every operation name is unique across resources, so these two lists select exactly create, activate and load.
 const OPERATIONS_WITH_NEW_TRANSACTIONS = {
-	resource: ['giftCard', 'physicalCard', 'amazonBalance'],
-	operation: ['create', 'activate', 'load'],
+	resource: ['giftCard', 'physicalCard', 'amazonBalance'] satisfies Resource[],
+	operation: ['create', 'activate', 'load'] satisfies Array<
+		OperationOf<'giftCard' | 'physicalCard' | 'amazonBalance'>
+	>,
 };
 
 /** Behaviour settings shared by every operation. */
@@ -177,7 +210,12 @@ export const optionsCollection: INodeProperties = {
 			displayName: 'Claim Code Output',
 			name: 'claimCodeOutput',
 			type: 'options',
-			displayOptions: { show: { '/resource': ['giftCard'], '/operation': ['create'] } },
+			displayOptions: {
+				show: {
+					'/resource': ['giftCard'] satisfies Resource[],
+					'/operation': ['create'] satisfies Array<OperationOf<'giftCard'>>,
+				},
+			},
 			options: [
 				{
 					name: 'Include',
@@ -226,16 +264,22 @@ export const optionsCollection: INodeProperties = {
 			displayName: 'Max Concurrent Requests',
 			name: 'maxConcurrentRequests',
 			type: 'number',
-			typeOptions: { minValue: 1, maxValue: 100 },
-			default: 10,
+			typeOptions: {
+				minValue: NUMBER_OPTIONS.maxConcurrentRequests.min,
+				maxValue: NUMBER_OPTIONS.maxConcurrentRequests.max,
+			},
+			default: defaultOf('maxConcurrentRequests'),
 			description: 'How many items are in flight at once; raise it when Amazon answers slowly',
 		},
 		{
 			displayName: 'Max Retries',
 			name: 'maxRetries',
 			type: 'number',
-			typeOptions: { minValue: 0, maxValue: 20 },
-			default: 5,
+			typeOptions: {
+				minValue: NUMBER_OPTIONS.maxRetries.min,
+				maxValue: NUMBER_OPTIONS.maxRetries.max,
+			},
+			default: defaultOf('maxRetries'),
 			description:
 				'Re-sends of the identical request after RESEND, throttling, timeouts, connection errors or 5xx answers. Refusals (FAILURE) are never retried.',
 		},
@@ -243,8 +287,12 @@ export const optionsCollection: INodeProperties = {
 			displayName: 'Requests Per Second',
 			name: 'requestsPerSecond',
 			type: 'number',
-			typeOptions: { minValue: 0.1, maxValue: 100, numberPrecision: 1 },
-			default: 10,
+			typeOptions: {
+				minValue: NUMBER_OPTIONS.requestsPerSecond.min,
+				maxValue: NUMBER_OPTIONS.requestsPerSecond.max,
+				numberPrecision: 1,
+			},
+			default: defaultOf('requestsPerSecond'),
 			description:
 				"The account's rate limit, shared by every execution in this n8n process (10 for standard accounts). In queue mode divide it by the number of workers.",
 		},
@@ -252,16 +300,22 @@ export const optionsCollection: INodeProperties = {
 			displayName: 'Retry Budget (Seconds)',
 			name: 'retryBudget',
 			type: 'number',
-			typeOptions: { minValue: 1, maxValue: 600 },
-			default: 60,
+			typeOptions: {
+				minValue: NUMBER_OPTIONS.retryBudget.min,
+				maxValue: NUMBER_OPTIONS.retryBudget.max,
+			},
+			default: defaultOf('retryBudget'),
 			description: 'Wall-clock limit for all attempts of one item before it fails as retryable',
 		},
 		{
 			displayName: 'Timeout (Ms)',
 			name: 'timeout',
 			type: 'number',
-			typeOptions: { minValue: 100, maxValue: 120000 },
-			default: 6000,
+			typeOptions: {
+				minValue: NUMBER_OPTIONS.timeout.min,
+				maxValue: NUMBER_OPTIONS.timeout.max,
+			},
+			default: defaultOf('timeout'),
 			description: 'Per attempt. Amazon recommends 6 seconds.',
 		},
 	],

@@ -123,7 +123,10 @@ export interface ParsedBody {
 	body: JsonObject;
 }
 
-/** Why a body could not be read; undefined `parsed` means it is not JSON/XML (HTML, truncated, empty). */
+/**
+ * Reads an answer's body as a JSON object or a single-rooted XML document. Undefined when it is neither
+ * (HTML, truncated, empty, a JSON array); the caller then judges the answer by its HTTP status alone.
+ */
 export function parseBody(text: string, contentType: string | undefined): ParsedBody | undefined {
 	const trimmed = text.trim();
 	if (trimmed === '') return undefined;

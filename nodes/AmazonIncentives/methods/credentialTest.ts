@@ -4,16 +4,18 @@ import type {
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
 
-import { AgcodCallError, callAgcod, readConnection } from './transport/AgcodTransport';
-import type { JsonObject } from './transport/codec';
-import { TLS_HINT } from './execute';
-import { authHint, hintFor } from './transport/errors';
+import { CREDENTIAL_TEST_CALL } from '../defaults';
+import { TLS_HINT } from '../helpers/utils';
+import { AgcodCallError, callAgcod } from '../transport/call';
+import type { JsonObject } from '../transport/codec';
+import { readConnection } from '../transport/connection';
+import { authHint, hintFor } from '../transport/errors';
 
 /**
- * n8n's credential "Test": one GetAvailableFunds call (Amazon's suggested echo call). Each way it can fail
- * gets a message that names the field to fix.
+ * n8n's credential "Test" (the credential's `testedBy` names this function): one GetAvailableFunds call,
+ * Amazon's suggested echo call. Each way it can fail gets a message that names the field to fix.
  */
-export async function testAmazonIncentivesCredential(
+export async function amazonIncentivesApiTest(
 	this: ICredentialTestFunctions,
 	credential: ICredentialsDecrypted,
 ): Promise<INodeCredentialTestResult> {
@@ -27,13 +29,7 @@ export async function testAmazonIncentivesCredential(
 			'GetAvailableFunds',
 			{ partnerId: connection.partnerId },
 			undefined,
-			{
-				format: 'json',
-				timeoutMs: 6000,
-				maxRetries: 2,
-				retryBudgetMs: 20_000,
-				requestsPerSecond: 10,
-			},
+			CREDENTIAL_TEST_CALL,
 		);
 		const funds = data.availableFunds as JsonObject;
 		return {
