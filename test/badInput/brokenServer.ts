@@ -4,7 +4,8 @@
  * signature; it exists to feed the node answers Amazon's endpoint should never give.
  */
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+
+import { listenLocally } from '../support/localServer';
 
 export interface BrokenAnswer {
 	httpStatus: number;
@@ -51,18 +52,13 @@ export async function startBrokenServer(): Promise<BrokenServer> {
 			outgoing.end(responseBody);
 		});
 	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const { port } = server.address() as AddressInfo;
+	const { url, stop } = await listenLocally(server);
 	return {
-		url: `http://127.0.0.1:${port}`,
+		url,
 		received,
 		answerWith(next) {
 			answer = next;
 		},
-		stop: () =>
-			new Promise<void>((resolve) => {
-				server.closeAllConnections();
-				server.close(() => resolve());
-			}),
+		stop,
 	};
 }

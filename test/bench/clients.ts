@@ -16,19 +16,13 @@ import type {
 
 import type * as CredentialModule from '../../credentials/AmazonIncentivesApi.credentials';
 import type * as NodeModule from '../../nodes/AmazonIncentives/AmazonIncentives.node';
+import { endpointCredential } from '../support/credentials';
 import { type RunNodeResult, runNode } from '../support/n8nHarness';
 import { CURRENCY, type BenchItem } from './items';
-import { REPO_ROOT } from './sandboxChild';
+import { REPO_ROOT, type SandboxDetails } from './sandboxChild';
 
 /** What a client needs to reach the sandbox. */
-export interface Target {
-	url: string;
-	partnerId: string;
-	accessKeyId: string;
-	secretAccessKey: string;
-	region: string;
-	signingRegion: string;
-}
+export type Target = Omit<SandboxDetails, 'caCertPath'>;
 
 /**
  * The node from the BUILT package (dist/), as n8n loads it. Loaded with require so that type-checking
@@ -53,16 +47,11 @@ export function loadBuiltNode(): {
 }
 
 export function credentialFor(target: Target): ICredentialDataDecryptedObject {
-	return {
-		partnerId: target.partnerId,
-		accessKeyId: target.accessKeyId,
-		secretAccessKey: target.secretAccessKey,
-		region: target.region,
-		environment: 'custom',
-		endpoint: target.url,
+	return endpointCredential(
+		{ url: target.url, region: target.region, partner: target },
 		// The https sandbox has a self-signed certificate; only the custom environment allows this.
-		ignoreSslIssues: target.url.startsWith('https:'),
-	};
+		{ ignoreSslIssues: target.url.startsWith('https:') },
+	);
 }
 
 /** Create Gift Card parameters; the idempotency key is the only per-item expression. */

@@ -24,30 +24,24 @@ export interface SandboxChildOptions {
 	latencyMs?: number;
 }
 
-export interface SandboxChild {
+/** The connection details `cli.ts --json` prints. */
+export interface SandboxDetails {
 	url: string;
+	region: string;
+	signingRegion: string;
 	partnerId: string;
 	accessKeyId: string;
 	secretAccessKey: string;
-	region: string;
-	signingRegion: string;
 	/** PEM file of the self-signed certificate (https only). */
 	caCertPath?: string;
+}
+
+export interface SandboxChild extends SandboxDetails {
 	stats(): Promise<SandboxStats>;
 	requests(): Promise<RecordedRequest[]>;
 	reset(): Promise<void>;
 	configure(change: SandboxConfigChange): Promise<void>;
 	stop(): Promise<void>;
-}
-
-interface CliJsonLine {
-	url: string;
-	region: string;
-	signingRegion: string;
-	partnerId: string;
-	accessKeyId: string;
-	secretAccessKey: string;
-	caCertPath?: string;
 }
 
 /** Starts `tsx test/sandbox/cli.ts --json` and resolves with its connection details. */
@@ -71,7 +65,7 @@ export async function startSandboxChild(options: SandboxChildOptions): Promise<S
 	return sandboxHandle(child, details);
 }
 
-function firstJsonLine(child: ChildProcess): Promise<CliJsonLine> {
+function firstJsonLine(child: ChildProcess): Promise<SandboxDetails> {
 	return new Promise((resolve, reject) => {
 		const lines = createInterface({ input: child.stdout! });
 		const onExit = (code: number | null) =>
@@ -80,7 +74,7 @@ function firstJsonLine(child: ChildProcess): Promise<CliJsonLine> {
 		lines.once('line', (line) => {
 			child.off('exit', onExit);
 			try {
-				resolve(JSON.parse(line) as CliJsonLine);
+				resolve(JSON.parse(line) as SandboxDetails);
 			} catch {
 				reject(new Error(`unexpected first line from the sandbox child: ${line.slice(0, 200)}`));
 			}
@@ -88,7 +82,7 @@ function firstJsonLine(child: ChildProcess): Promise<CliJsonLine> {
 	});
 }
 
-function sandboxHandle(child: ChildProcess, details: CliJsonLine): SandboxChild {
+function sandboxHandle(child: ChildProcess, details: SandboxDetails): SandboxChild {
 	// An https sandbox is trusted through its own certificate, never by turning verification off.
 	const ca = details.caCertPath ? readFileSync(details.caCertPath, 'utf8') : undefined;
 	const request = details.url.startsWith('https:') ? https.request : http.request;

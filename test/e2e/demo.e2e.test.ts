@@ -165,6 +165,7 @@ describe('the demo', () => {
 				headers: { cookie, 'browser-id': browserId },
 			});
 			expect({ route, status: response.status }).toEqual({ route, status: 200 });
+			// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON from n8n's REST API
 			return (await response.json()) as { data: Array<Record<string, any>> };
 		};
 

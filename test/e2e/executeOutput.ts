@@ -40,7 +40,6 @@ export interface N8nRun {
 	commandOutput?: string;
 }
 
-// eslint-disable-next-line no-control-regex
 const ANSI_ESCAPES = /\u001b\[[0-9;]*[A-Za-z]/g;
 
 /** The end index (exclusive) of the balanced JSON object starting at `start`, or -1. */

@@ -8,6 +8,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import { endpointCredential } from '../support/credentials';
 import {
 	installTarballLikeN8n,
 	packRepository,
@@ -344,14 +345,15 @@ describe.each<[PackageLoading, string]>([
 				{
 					name: 'AGCOD e2e',
 					type: 'amazonIncentivesApi',
-					data: {
-						partnerId: 'Awssb',
-						accessKeyId: 'AKIDEXAMPLE',
-						secretAccessKey: 'e2e-secret-never-logged',
+					data: endpointCredential({
+						url: agcod.url,
 						region: 'na',
-						environment: 'custom',
-						endpoint: agcod.url,
-					},
+						partner: {
+							partnerId: 'Awssb',
+							accessKeyId: 'AKIDEXAMPLE',
+							secretAccessKey: 'e2e-secret-never-logged',
+						},
+					}),
 				},
 			]);
 			const workflowId = await n8n.importWorkflow(

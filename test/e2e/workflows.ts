@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+import { endpointCredential, type TestEndpoint } from '../support/credentials';
 import { repositoryRoot } from './communityPackage';
 import type { N8nCredential } from './n8nInstance';
 
@@ -82,31 +83,14 @@ export function scenarioWorkflow(fileName: string, nodeType: string): WorkflowDe
 	return workflow;
 }
 
-export interface AgcodEndpoint {
-	url: string;
-	region: string;
-	partner: { partnerId: string; accessKeyId: string; secretAccessKey: string };
-}
-
 /** An n8n credential of type amazonIncentivesApi for a local sandbox (custom endpoint). */
-export function sandboxCredential(name: string, sandbox: AgcodEndpoint): N8nCredential {
-	return {
-		name,
-		type: 'amazonIncentivesApi',
-		data: {
-			partnerId: sandbox.partner.partnerId,
-			accessKeyId: sandbox.partner.accessKeyId,
-			secretAccessKey: sandbox.partner.secretAccessKey,
-			region: sandbox.region,
-			environment: 'custom',
-			endpoint: sandbox.url,
-		},
-	};
+export function sandboxCredential(name: string, sandbox: TestEndpoint): N8nCredential {
+	return { name, type: 'amazonIncentivesApi', data: endpointCredential(sandbox) };
 }
 
 /** The three credentials the examples use, pointing at a local sandbox and SMTP sink. */
 export function exampleCredentials(
-	sandbox: AgcodEndpoint,
+	sandbox: TestEndpoint,
 	smtp: { host: string; port: number },
 	webhookSecret: string,
 ): N8nCredential[] {

@@ -1,17 +1,16 @@
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 import type { IDataObject } from 'n8n-workflow';
 
+import { endpointCredential } from '../support/credentials';
+import { closedPortUrl, listenLocally } from '../support/localServer';
 import { testCredential } from '../support/n8nHarness';
 import {
-	closedPortUrl,
 	createParameters,
 	credentialType,
 	node,
 	operationErrorOf,
 	runAgainst,
-	sandboxCredential,
 	uniqueKey,
 	useSandbox,
 } from './helpers';
@@ -19,7 +18,7 @@ import {
 describe('credential test (n8n’s “Test” button): one GetAvailableFunds call, a message per failure', () => {
 	const sandbox = useSandbox();
 	const test = (overrides: IDataObject = {}) =>
-		testCredential(node, credentialType, sandboxCredential(sandbox(), overrides));
+		testCredential(node, credentialType, endpointCredential(sandbox(), overrides));
 	const where = () => `${sandbox().url} (custom, region na)`;
 
 	it('success shows where it connected, the partner and the funds', async () => {
@@ -94,17 +93,15 @@ describe('credential test (n8n’s “Test” button): one GetAvailableFunds cal
 			response.writeHead(404, { 'content-type': 'text/html' });
 			response.end('<html><body>Not here</body></html>');
 		});
-		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		const { url: endpoint, stop } = await listenLocally(server);
 		try {
-			const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 			const result = await test({ endpoint });
 			expect(result.status).toBe('Error');
 			expect(result.message).toMatch(
 				/^Unexpected answer from .*HTTP 404.*Is the endpoint an AGCOD endpoint\?$/,
 			);
 		} finally {
-			server.closeAllConnections();
-			await new Promise<void>((resolve) => server.close(() => resolve()));
+			await stop();
 		}
 	});
 
@@ -122,7 +119,7 @@ describe('credential test against a sandbox that answers like Amazon’s (funds 
 	const sandbox = useSandbox({ amazonLikeFunds: true });
 
 	it('reports 0 funds as a success', async () => {
-		const result = await testCredential(node, credentialType, sandboxCredential(sandbox()));
+		const result = await testCredential(node, credentialType, endpointCredential(sandbox()));
 		expect(result).toEqual({
 			status: 'OK',
 			message: expect.stringMatching(/available funds 0 USD$/),
@@ -181,7 +178,7 @@ describe('a custom HTTPS endpoint with a self-signed certificate', () => {
 	});
 
 	it('the credential test names Ignore SSL Issues when the certificate is not trusted', async () => {
-		const result = await testCredential(node, credentialType, sandboxCredential(sandbox()));
+		const result = await testCredential(node, credentialType, endpointCredential(sandbox()));
 		expect(result.status).toBe('Error');
 		expect(result.message).toMatch(/^TLS certificate not trusted \([A-Z_]*CERT.*Ignore SSL Issues/);
 	});
@@ -190,7 +187,7 @@ describe('a custom HTTPS endpoint with a self-signed certificate', () => {
 		const result = await testCredential(
 			node,
 			credentialType,
-			sandboxCredential(sandbox(), { ignoreSslIssues: true }),
+			endpointCredential(sandbox(), { ignoreSslIssues: true }),
 		);
 		expect(result).toEqual({
 			status: 'OK',

@@ -1,6 +1,4 @@
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import * as net from 'node:net';
 
 import {
 	type IDataObject,
@@ -18,22 +16,12 @@ import {
 	startSandbox,
 } from '../sandbox';
 import { seededRandom } from '../sandbox/faults';
+import { endpointCredential } from '../support/credentials';
+import { listenLocally } from '../support/localServer';
 import { type RunNodeOptions, type RunNodeResult, runNode } from '../support/n8nHarness';
 
 export const node = new AmazonIncentives();
 export const credentialType = new AmazonIncentivesApi();
-
-export function sandboxCredential(sandbox: RunningSandbox, overrides: IDataObject = {}) {
-	return {
-		partnerId: sandbox.partner.partnerId,
-		accessKeyId: sandbox.partner.accessKeyId,
-		secretAccessKey: sandbox.partner.secretAccessKey,
-		region: sandbox.region,
-		environment: 'custom',
-		endpoint: sandbox.url,
-		...overrides,
-	};
-}
 
 /** Runs the node in n8n-core against the sandbox with its default partner. */
 export function runAgainst(
@@ -46,7 +34,7 @@ export function runAgainst(
 		node,
 		parameters,
 		items,
-		credentials: { type: credentialType, data: sandboxCredential(sandbox, extra.credential) },
+		credentials: { type: credentialType, data: endpointCredential(sandbox, extra.credential) },
 		settings: extra.settings,
 	});
 }
@@ -262,24 +250,5 @@ export async function startRecordingProxy(target: RunningSandbox): Promise<Recor
 			forwarded.end(body);
 		});
 	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const { port } = server.address() as AddressInfo;
-	return {
-		url: `http://127.0.0.1:${port}`,
-		captured,
-		stop: () =>
-			new Promise<void>((resolve) => {
-				server.closeAllConnections();
-				server.close(() => resolve());
-			}),
-	};
-}
-
-/** A local port with nothing listening (connections are refused). */
-export async function closedPortUrl(): Promise<string> {
-	const server = net.createServer();
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const { port } = server.address() as AddressInfo;
-	await new Promise<void>((resolve) => server.close(() => resolve()));
-	return `http://127.0.0.1:${port}`;
+	return { ...(await listenLocally(server)), captured };
 }

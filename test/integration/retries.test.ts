@@ -1,9 +1,10 @@
 import type { FaultConfig, RunningSandbox } from '../sandbox';
+import { endpointCredential } from '../support/credentials';
+import { closedPortUrl } from '../support/localServer';
 import { runNode } from '../support/n8nHarness';
 import {
 	type RecordingProxy,
 	apiErrorOf,
-	closedPortUrl,
 	continueRegularOutput,
 	createParameters,
 	credentialType,
@@ -313,14 +314,15 @@ describe('retries: an endpoint nobody answers', () => {
 			items: [{ key: uniqueKey('u'), amount: 5 }],
 			credentials: {
 				type: credentialType,
-				data: {
-					partnerId: 'Awssb',
-					accessKeyId: 'AKIAUNREACHABLE',
-					secretAccessKey: 'unreachable-secret',
+				data: endpointCredential({
+					url: await closedPortUrl(),
 					region: 'na',
-					environment: 'custom',
-					endpoint: await closedPortUrl(),
-				},
+					partner: {
+						partnerId: 'Awssb',
+						accessKeyId: 'AKIAUNREACHABLE',
+						secretAccessKey: 'unreachable-secret',
+					},
+				}),
 			},
 		});
 		const error = apiErrorOf(result);

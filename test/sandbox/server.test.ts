@@ -17,6 +17,7 @@ function getJson(
 	url: string,
 	method = 'GET',
 	body?: unknown,
+	// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any JSON answer; tests read it freely
 ): Promise<{ status: number; json: any }> {
 	return new Promise((resolve, reject) => {
 		const req = request(url, { method, headers: { 'content-type': 'application/json' } }, (res) => {

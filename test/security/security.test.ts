@@ -5,8 +5,6 @@
  * the secret key, a SigV4 Authorization header or signature, or a claim code the sandbox issued.
  */
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import * as net from 'node:net';
 import { inspect } from 'node:util';
 
 import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
@@ -17,11 +15,12 @@ import {
 	jsonOf,
 	node,
 	runAgainst,
-	sandboxCredential,
 	useSandbox,
 } from '../integration/helpers';
 import type { RunningSandbox, SandboxConfigChange } from '../sandbox';
 import { clientFor } from '../sandbox/aws4Client';
+import { endpointCredential } from '../support/credentials';
+import { closedPortUrl, type LocalServer, listenLocally } from '../support/localServer';
 import { type RunNodeResult, runNode, testCredential } from '../support/n8nHarness';
 
 const SECRET = 'Sec/ret+Key0NeverLeak/ZZ9876543210abcdefXYZ';
@@ -110,14 +109,6 @@ async function claimCodesIssued(sandbox: RunningSandbox): Promise<string[]> {
 		codes.push(answer.json.gcClaimCode as string);
 	}
 	return codes;
-}
-
-async function closedPortUrl(): Promise<string> {
-	const server = net.createServer();
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const { port } = server.address() as AddressInfo;
-	await new Promise<void>((resolve) => server.close(() => resolve()));
-	return `http://127.0.0.1:${port}`;
 }
 
 interface Scenario {
@@ -287,9 +278,11 @@ describe('secrets and claim codes never appear in errors, error items, run data 
 	it('credential tests say what is wrong without the secret', async () => {
 		const messages: string[] = [];
 		const check = async (change: IDataObject) => {
-			const outcome = await testCredential(node, credentialType, {
-				...sandboxCredential(sandbox(), change),
-			});
+			const outcome = await testCredential(
+				node,
+				credentialType,
+				endpointCredential(sandbox(), change),
+			);
 			messages.push(safeJson(outcome));
 			return outcome;
 		};
@@ -304,12 +297,12 @@ describe('secrets and claim codes never appear in errors, error items, run data 
 });
 
 describe('an endpoint that echoes the request it was sent', () => {
-	let server: http.Server;
+	let server: LocalServer | undefined;
 	let url: string;
 	const authorizations: string[] = [];
 	// Mimics a proxy or gateway that puts the request's headers and body into its error message.
 	beforeAll(async () => {
-		server = http.createServer((incoming, outgoing) => {
+		const echoing = http.createServer((incoming, outgoing) => {
 			const chunks: Buffer[] = [];
 			incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
 			incoming.on('end', () => {
@@ -321,25 +314,17 @@ describe('an endpoint that echoes the request it was sent', () => {
 				outgoing.end(JSON.stringify({ message: echo }));
 			});
 		});
-		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-		url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+		server = await listenLocally(echoing);
+		url = server.url;
 	});
-	afterAll(
-		() =>
-			new Promise<void>((resolve) => {
-				server.closeAllConnections();
-				server.close(() => resolve());
-			}),
-	);
+	afterAll(() => server?.stop());
 
-	const credential = () => ({
-		partnerId: PARTNER,
-		accessKeyId: ACCESS_KEY,
-		secretAccessKey: SECRET,
-		region: 'na',
-		environment: 'custom',
-		endpoint: url,
-	});
+	const credential = () =>
+		endpointCredential({
+			url,
+			region: 'na',
+			partner: { partnerId: PARTNER, accessKeyId: ACCESS_KEY, secretAccessKey: SECRET },
+		});
 	const signaturesSeen = () =>
 		authorizations.map((header) => /Signature=([0-9a-f]+)/.exec(header)?.[1] ?? '').filter(Boolean);
 

@@ -14,12 +14,12 @@
  *       idempotencyKey: '={{ $json.orderId }}',
  *     },
  *     items: [{ amount: 5, orderId: 'order-1' }],
- *     credentials: { type: new AmazonIncentivesApi(), data: sandboxCredential(sandbox) },
+ *     credentials: { type: new AmazonIncentivesApi(), data: endpointCredential(sandbox) },
  *     settings: { onError: 'continueErrorOutput' },
  *   });
  *   // result.status, result.main, result.errorOutput, result.error, result.runs, result.logs, result.raw
  *
- * (sandboxCredential is in test/integration/helpers.ts, which wraps this as runAgainst.)
+ * (endpointCredential is in ./credentials.ts; test/integration/helpers.ts wraps all this as runAgainst.)
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
