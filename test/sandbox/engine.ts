@@ -89,9 +89,10 @@ export interface OperationOutcome {
 }
 
 /**
- * Mock ids of the reference table. Decision: F1000 is a FAILURE (F100 / GeneralError) for every
- * operation, as Amazon's real sandbox captures show, although the POSA page calls it a success for
- * Activate/Deactivate; F0000 is the success mock everywhere.
+ * Mock ids of Amazon's table (https://developer.amazon.com/docs/incentives-api/gift-codes-errors.html).
+ * Decision: F1000 is a FAILURE (F100 / GeneralError) for every operation, as Amazon's real sandbox
+ * captures show, although the POSA page calls it a success for Activate/Deactivate; F0000 is the success
+ * mock everywhere.
  */
 export const MOCK_IDS: Record<string, { status: AgcodStatus; error?: AgcodError }> = {
 	F0000: { status: 'SUCCESS' },

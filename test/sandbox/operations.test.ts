@@ -79,7 +79,7 @@ describe('AGCOD operations (na, USD)', () => {
 	describe('mock ids', () => {
 		const failures = Object.entries(MOCK_IDS).filter(([id]) => id !== 'F0000');
 
-		it('has every mock id of the reference table', () => {
+		it("has every mock id of Amazon's mock error table", () => {
 			expect(Object.keys(MOCK_IDS).sort()).toEqual(
 				[
 					'F0000',

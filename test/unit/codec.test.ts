@@ -5,7 +5,7 @@ import {
 } from '../../nodes/AmazonIncentives/transport/codec';
 import { classifyResponse, hintFor, authHint } from '../../nodes/AmazonIncentives/transport/errors';
 
-// Real captures quoted in the reference (JSON from the NA/JP sandbox, XML from Amazon's docs).
+// Real captures: JSON from Amazon's NA/JP sandbox (published by open-source clients), XML from Amazon's docs.
 const JSON_SUCCESS =
 	'{"cardInfo":{"cardNumber":null,"cardStatus":"Fulfilled","expirationDate":null,"value":{"amount":500.0,"currencyCode":"JPY"}},"creationRequestId":"F0000","gcClaimCode":"ZYXW-VUTS-RQPO","gcExpirationDate":null,"gcId":"ABC123ZYX987","status":"SUCCESS"}';
 const XML_SUCCESS =

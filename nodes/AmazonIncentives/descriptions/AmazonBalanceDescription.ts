@@ -2,6 +2,7 @@ import { type INodeProperties, updateDisplayOptions } from 'n8n-workflow';
 
 import { showFor } from '../resources';
 import {
+	additionalFields,
 	accountTypeOption,
 	amountField,
 	currencyField,
@@ -28,39 +29,32 @@ const customerAndAmountFields: INodeProperties[] = [
 	currencyField(),
 ];
 
-const loadOptions: INodeProperties = {
-	displayName: 'Additional Fields',
-	name: 'additionalFields',
-	type: 'collection',
-	placeholder: 'Add Field',
-	default: {},
-	options: [
-		accountTypeOption(),
-		externalReferenceOption(),
-		extraBodyFieldsOption(),
-		{
-			displayName: 'Notification Message',
-			name: 'notificationMessage',
-			type: 'string',
-			default: '',
-			description: 'Message for the customer in the notification e-mail',
-		},
-		{
-			displayName: 'Send Email Notification',
-			name: 'sendEmailNotification',
-			type: 'boolean',
-			default: false,
-			description: 'Whether Amazon e-mails the customer about the load',
-		},
-		{
-			displayName: 'Transaction Source ID',
-			name: 'transactionSourceId',
-			type: 'string',
-			default: '',
-			description: 'TransactionSource.sourceId, e.g. a store or channel ID (at most 20 characters)',
-		},
-	],
-};
+const loadAdditionalFields = additionalFields([
+	accountTypeOption(),
+	externalReferenceOption(),
+	extraBodyFieldsOption(),
+	{
+		displayName: 'Notification Message',
+		name: 'notificationMessage',
+		type: 'string',
+		default: '',
+		description: 'Message for the customer in the notification e-mail',
+	},
+	{
+		displayName: 'Send Email Notification',
+		name: 'sendEmailNotification',
+		type: 'boolean',
+		default: false,
+		description: 'Whether Amazon e-mails the customer about the load',
+	},
+	{
+		displayName: 'Transaction Source ID',
+		name: 'transactionSourceId',
+		type: 'string',
+		default: '',
+		description: 'TransactionSource.sourceId, e.g. a store or channel ID (at most 20 characters)',
+	},
+]);
 
 const loadBalanceRequestIdField: INodeProperties = {
 	displayName: 'Load Balance Request ID',
@@ -72,14 +66,7 @@ const loadBalanceRequestIdField: INodeProperties = {
 	description: 'The request ID of the load to reverse (output field loadBalanceRequestId of Load)',
 };
 
-const voidOptions: INodeProperties = {
-	displayName: 'Additional Fields',
-	name: 'additionalFields',
-	type: 'collection',
-	placeholder: 'Add Field',
-	default: {},
-	options: [accountTypeOption(), extraBodyFieldsOption()],
-};
+const voidAdditionalFields = additionalFields([accountTypeOption(), extraBodyFieldsOption()]);
 
 // Listed in the editor's order.
 export const amazonBalanceFields: INodeProperties[] = [
@@ -89,6 +76,6 @@ export const amazonBalanceFields: INodeProperties[] = [
 		requestIdFields('e.g. {{ $json.rewardId }}'),
 	),
 	...updateDisplayOptions(showFor('amazonBalance', ['void']), [loadBalanceRequestIdField]),
-	...updateDisplayOptions(showFor('amazonBalance', ['load']), [loadOptions]),
-	...updateDisplayOptions(showFor('amazonBalance', ['void']), [voidOptions]),
+	...updateDisplayOptions(showFor('amazonBalance', ['load']), [loadAdditionalFields]),
+	...updateDisplayOptions(showFor('amazonBalance', ['void']), [voidAdditionalFields]),
 ];

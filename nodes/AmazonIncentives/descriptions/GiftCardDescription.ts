@@ -2,6 +2,7 @@ import { type INodeProperties, updateDisplayOptions } from 'n8n-workflow';
 
 import { showFor } from '../resources';
 import {
+	additionalFields,
 	amountField,
 	currencyField,
 	operationProperty,
@@ -17,14 +18,7 @@ const createFields: INodeProperties[] = [
 	),
 	currencyField(),
 	...requestIdFields('e.g. {{ $json.referralId }}'),
-	{
-		displayName: 'Additional Fields',
-		name: 'additionalFields',
-		type: 'collection',
-		placeholder: 'Add Field',
-		default: {},
-		options: [...purchaseReferenceOptions()],
-	},
+	additionalFields(purchaseReferenceOptions()),
 ];
 
 const cancelFields: INodeProperties[] = [

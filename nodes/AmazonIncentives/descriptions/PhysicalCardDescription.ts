@@ -2,6 +2,7 @@ import { type INodeProperties, updateDisplayOptions } from 'n8n-workflow';
 
 import { showFor } from '../resources';
 import {
+	additionalFields,
 	amountField,
 	cardNumberField,
 	currencyField,
@@ -32,64 +33,50 @@ const activationIdField: INodeProperties = {
 		'The request ID the card was activated with (output field activationRequestId of Activate)',
 };
 
-const activateOptions: INodeProperties = {
-	displayName: 'Additional Fields',
-	name: 'additionalFields',
-	type: 'collection',
-	placeholder: 'Add Field',
-	default: {},
-	options: [
-		...purchaseReferenceOptions(),
-		{
-			displayName: 'Transaction Source',
-			name: 'transactionSource',
-			type: 'fixedCollection',
-			default: {},
-			description: 'Brick-and-mortar activations must say where they happened',
-			options: [
-				{
-					displayName: 'Source',
-					name: 'source',
-					values: [
-						{
-							displayName: 'Source ID',
-							name: 'sourceId',
-							type: 'string',
-							default: '',
-							description: 'Store number or ID (at most 20 characters)',
-						},
-						{
-							displayName: 'Institution ID',
-							name: 'institutionId',
-							type: 'string',
-							default: '',
-							description:
-								'Merchant ID of the parent entity (at most 20 characters); repeat the source ID if there is none',
-						},
-						{
-							displayName: 'Source Details',
-							name: 'sourceDetails',
-							type: 'string',
-							default: '',
-							placeholder: '{"institutionName": "Fred Meyer", "city": "Bellevue"}',
-							description:
-								'JSON text (at most 200 characters) with at least institutionName; add location or phone as needed',
-						},
-					],
-				},
-			],
-		},
-	],
-};
+const activateAdditionalFields = additionalFields([
+	...purchaseReferenceOptions(),
+	{
+		displayName: 'Transaction Source',
+		name: 'transactionSource',
+		type: 'fixedCollection',
+		default: {},
+		description: 'Brick-and-mortar activations must say where they happened',
+		options: [
+			{
+				displayName: 'Source',
+				name: 'source',
+				values: [
+					{
+						displayName: 'Source ID',
+						name: 'sourceId',
+						type: 'string',
+						default: '',
+						description: 'Store number or ID (at most 20 characters)',
+					},
+					{
+						displayName: 'Institution ID',
+						name: 'institutionId',
+						type: 'string',
+						default: '',
+						description:
+							'Merchant ID of the parent entity (at most 20 characters); repeat the source ID if there is none',
+					},
+					{
+						displayName: 'Source Details',
+						name: 'sourceDetails',
+						type: 'string',
+						default: '',
+						placeholder: '{"institutionName": "Fred Meyer", "city": "Bellevue"}',
+						description:
+							'JSON text (at most 200 characters) with at least institutionName; add location or phone as needed',
+					},
+				],
+			},
+		],
+	},
+]);
 
-const deactivateOptions: INodeProperties = {
-	displayName: 'Additional Fields',
-	name: 'additionalFields',
-	type: 'collection',
-	placeholder: 'Add Field',
-	default: {},
-	options: [externalReferenceOption()],
-};
+const deactivateAdditionalFields = additionalFields([externalReferenceOption()]);
 
 const statusCheckNotice: INodeProperties = {
 	displayName:
@@ -108,7 +95,7 @@ export const physicalCardFields: INodeProperties[] = [
 	...updateDisplayOptions(showFor('physicalCard', ['deactivate', 'getStatus']), [
 		activationIdField,
 	]),
-	...updateDisplayOptions(showFor('physicalCard', ['activate']), [activateOptions]),
-	...updateDisplayOptions(showFor('physicalCard', ['deactivate']), [deactivateOptions]),
+	...updateDisplayOptions(showFor('physicalCard', ['activate']), [activateAdditionalFields]),
+	...updateDisplayOptions(showFor('physicalCard', ['deactivate']), [deactivateAdditionalFields]),
 	...updateDisplayOptions(showFor('physicalCard', ['getStatus']), [statusCheckNotice]),
 ];

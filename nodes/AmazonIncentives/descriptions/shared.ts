@@ -136,6 +136,18 @@ export function cardNumberField(): INodeProperties {
 	};
 }
 
+/** The optional fields of an operation, under one "Additional Fields" collection. */
+export function additionalFields(options: INodeProperties[]): INodeProperties {
+	return {
+		displayName: 'Additional Fields',
+		name: 'additionalFields',
+		type: 'collection',
+		placeholder: 'Add Field',
+		default: {},
+		options,
+	};
+}
+
 export function externalReferenceOption(): INodeProperties {
 	return {
 		displayName: 'External Reference',
