@@ -1,5 +1,5 @@
 /**
- * The node in a real n8n 2.40.7, installed from the `npm pack` tarball the way n8n's community
+ * The node in a real n8n (each supported line: see jest.config.js), installed from the `npm pack` tarball the way n8n's community
  * package installer does (runtime dependencies only), running the workflows in test/workflows
  * headless (`n8n execute`) against the local AGCOD sandbox in this process. Every scenario checks
  * what n8n output and what the sandbox saw (cards issued, money moved, request formats).
@@ -9,8 +9,9 @@
  */
 import { type RecordedRequest, type RunningSandbox, startSandbox } from '../sandbox';
 import { clientFor } from '../sandbox/aws4Client';
+import { lineLabel } from './cache';
 import { PACKAGE_NAME } from './communityPackage';
-import { N8nInstance, type N8nRun, type PackageLoading } from './n8nInstance';
+import { lineUnderTest, N8nInstance, type N8nRun, type PackageLoading } from './n8nInstance';
 import { SCENARIO_CREDENTIAL_NAME, sandboxCredential, scenarioWorkflow } from './workflows';
 
 const packageLoading = (process.env.AGCOD_E2E_PACKAGE_LOADING ??
@@ -51,7 +52,7 @@ function requestsFor(sandbox: RunningSandbox, operation: string): RecordedReques
 	return sandbox.requests().filter((request) => request.operation === operation);
 }
 
-describe(`Amazon Incentives in n8n 2.40.7 (${packageLoading}) against the local AGCOD sandbox`, () => {
+describe(`Amazon Incentives in ${lineLabel(lineUnderTest())} (${packageLoading}) against the local AGCOD sandbox`, () => {
 	let sandbox: RunningSandbox;
 	let n8n: N8nInstance;
 	const workflowIds = {} as Record<keyof typeof SCENARIOS, string>;

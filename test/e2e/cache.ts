@@ -1,20 +1,61 @@
 /**
- * The out-of-repository cache that holds Node 24 and n8n for the real-n8n end-to-end tests.
+ * The out-of-repository cache that holds Node runtimes and n8n for the real-n8n end-to-end tests.
  *
- * n8n 2.x needs Node >= 24 and is ~2.8 GB, so it is never a dependency of this package: it is
- * installed once per machine into `cacheDir()` and reused. Every install step is idempotent (a
- * completion marker is written last, so an interrupted install is redone) and guarded by a lock
- * directory, so parallel callers (jest globalSetup, `.ci/run`, the demo) never race.
+ * n8n is ~3 GB and needs its own Node, so it is never a dependency of this package: each supported
+ * n8n line (N8N_LINES) is installed once per machine into `cacheDir()` and reused, next to the Node
+ * it runs on. Every install step is idempotent (a completion marker is written last, so an
+ * interrupted install is redone) and guarded by a lock directory, so parallel callers (jest
+ * globalSetup, `.ci/run`, the demo) never race.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-/** The one pinned n8n version (2.41.x does not install from the registry: a dependency is missing). */
-export const N8N_VERSION = '2.40.7';
-/** npm package that ships a Node 24 binary (its install script fetches `node-<platform>-<arch>`). */
-export const NODE24_PACKAGE_SPEC = 'node@24';
+/** The n8n release lines the package supports, each pinned to one version. */
+export type N8nLine = '2.x' | '1.x';
+
+export interface N8nLineSpec {
+	line: N8nLine;
+	n8nVersion: string;
+	/** The Node major version this line runs on (installed from the npm package `node@<major>`). */
+	nodeMajor: number;
+	/** npm `overrides` written into the install's package.json before `npm install`. */
+	npmOverrides: Record<string, string>;
+	/** Build sqlite3 from source instead of downloading a prebuilt binary (offline-safe). */
+	sqliteFromSource: boolean;
+	/** Environment every n8n process of this line gets. */
+	env: Record<string, string>;
+}
+
+export const N8N_LINES: Readonly<Record<N8nLine, N8nLineSpec>> = {
+	// 2.41.x does not install from the registry (a dependency is missing); n8n 2.x needs Node >= 24.
+	'2.x': {
+		line: '2.x',
+		n8nVersion: '2.40.7',
+		nodeMajor: 24,
+		npmOverrides: {},
+		sqliteFromSource: false,
+		env: {},
+	},
+	// The newest 1.x patch. n8n-nodes-base 1.x pulls xlsx from a CDN tarball; the same version from
+	// the registry installs offline. Node 20 + the legacy expression engine: see the README section
+	// "Supported n8n versions" for why (isolated-vm has no Node 20 build, and the vm engine on
+	// Node 22 resolves $('Node').item to null).
+	'1.x': {
+		line: '1.x',
+		n8nVersion: '1.123.81',
+		nodeMajor: 20,
+		npmOverrides: { xlsx: 'npm:@e965/xlsx@0.20.2' },
+		sqliteFromSource: true,
+		env: { N8N_EXPRESSION_ENGINE: 'legacy' },
+	},
+};
+
+/** The line used when nothing else is asked for (the demo, existing callers). */
+export const DEFAULT_LINE: N8nLine = '2.x';
+/** The 2.x pin, kept for callers that predate the 1.x line. */
+export const N8N_VERSION = N8N_LINES['2.x'].n8nVersion;
 /** Written last into an install directory; its absence means "not installed or half-installed". */
 export const COMPLETION_MARKER = '.install-complete.json';
 
@@ -24,40 +65,75 @@ const STALE_LOCK_WITHOUT_OWNER_MS = 60 * 1000;
 const HEARTBEAT_MS = 30 * 1000;
 const OUTPUT_TAIL_LINES = 40;
 
+/** "n8n 1.123.81 on Node 20", for test names and messages. */
+export function lineLabel(line: N8nLine): string {
+	return `n8n ${N8N_LINES[line].n8nVersion} on Node ${N8N_LINES[line].nodeMajor}`;
+}
+
+export function parseLine(value: string | undefined): N8nLine {
+	if (value === undefined || value === '') return DEFAULT_LINE;
+	const normalised = value.trim().toLowerCase();
+	for (const spec of Object.values(N8N_LINES)) {
+		if (normalised === spec.line || normalised === spec.n8nVersion || normalised === spec.line[0])
+			return spec.line;
+	}
+	throw new Error(
+		`Unknown n8n line "${value}"; use one of ${Object.keys(N8N_LINES).join(', ')} (or their versions).`,
+	);
+}
+
 export function cacheDir(): string {
 	const override = process.env.AGCOD_N8N_CACHE;
 	if (override) return path.resolve(override);
 	return path.join(os.homedir(), '.cache', 'n8n-nodes-amazon-incentives');
 }
 
+/** `<cache>/node<major>`: the npm package `node@<major>` installed there. */
+export function nodeDir(major: number): string {
+	return path.join(cacheDir(), `node${major}`);
+}
+
+export function nodeBinaryPath(major: number): string {
+	return path.join(nodeDir(major), 'node_modules', 'node', 'bin', 'node');
+}
+
+/** Directory to put first on PATH so that `node` (and npm's `#!/usr/bin/env node`) is that Node. */
+export function nodeBinDir(major: number): string {
+	return path.dirname(nodeBinaryPath(major));
+}
+
 export function node24Dir(): string {
-	return path.join(cacheDir(), 'node24');
+	return nodeDir(24);
 }
 
 export function node24BinaryPath(): string {
-	return path.join(node24Dir(), 'node_modules', 'node', 'bin', 'node');
+	return nodeBinaryPath(24);
 }
 
-/** Directory to put first on PATH so that `node` (and npm's `#!/usr/bin/env node`) is Node 24. */
 export function node24BinDir(): string {
-	return path.dirname(node24BinaryPath());
+	return nodeBinDir(24);
 }
 
-export function n8nInstallDir(): string {
-	return path.join(cacheDir(), `n8n-${N8N_VERSION}`);
+export function n8nInstallDir(line: N8nLine = DEFAULT_LINE): string {
+	return path.join(cacheDir(), `n8n-${N8N_LINES[line].n8nVersion}`);
 }
 
-/** The n8n CLI script; run it as `<node24> <n8nBinPath()> <command>`. */
-export function n8nBinPath(): string {
-	return path.join(n8nInstallDir(), 'node_modules', 'n8n', 'bin', 'n8n');
+/** The n8n CLI script; run it as `<node> <n8nBinPath(line)> <command>`. */
+export function n8nBinPath(line: N8nLine = DEFAULT_LINE): string {
+	return path.join(n8nInstallDir(line), 'node_modules', 'n8n', 'bin', 'n8n');
+}
+
+/** The Node binary a line runs on. */
+export function nodeBinaryFor(line: N8nLine): string {
+	return nodeBinaryPath(N8N_LINES[line].nodeMajor);
 }
 
 /**
- * The platform package installed next to the Node 24 binary is a full Node distribution, headers
+ * The platform package installed next to a cached Node binary is a full Node distribution, headers
  * included: node-gyp builds sqlite3 against them instead of downloading headers from nodejs.org.
  */
-export function node24HeadersDir(): string | undefined {
-	const platformPackages = path.join(node24Dir(), 'node_modules', 'node', 'node_modules');
+export function nodeHeadersDir(major: number): string | undefined {
+	const platformPackages = path.join(nodeDir(major), 'node_modules', 'node', 'node_modules');
 	if (!fs.existsSync(platformPackages)) return undefined;
 	for (const entry of fs.readdirSync(platformPackages)) {
 		const candidate = path.join(platformPackages, entry);
@@ -86,9 +162,12 @@ const NETWORK_NPM_SETTINGS = new Set(
 /**
  * Environment for npm and n8n child processes: the caller's environment without the settings an
  * enclosing `npm run` / jest exports (npm_config_ignore_scripts from the repo .npmrc, NODE_ENV=test,
- * …), with Node 24 first on PATH.
+ * …), with the cached Node `nodeMajor` (default: the default line's) first on PATH.
  */
-export function childProcessEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+export function childProcessEnv(
+	extra: Record<string, string | undefined> = {},
+	nodeMajor: number = N8N_LINES[DEFAULT_LINE].nodeMajor,
+): NodeJS.ProcessEnv {
 	const env: NodeJS.ProcessEnv = {};
 	for (const [key, value] of Object.entries(process.env)) {
 		const lower = key.toLowerCase();
@@ -97,7 +176,7 @@ export function childProcessEnv(extra: Record<string, string | undefined> = {}):
 		if (key.startsWith('JEST_')) continue;
 		env[key] = value;
 	}
-	env.PATH = [node24BinDir(), process.env.PATH ?? ''].filter(Boolean).join(path.delimiter);
+	env.PATH = [nodeBinDir(nodeMajor), process.env.PATH ?? ''].filter(Boolean).join(path.delimiter);
 	for (const [key, value] of Object.entries(extra)) {
 		if (value === undefined) delete env[key];
 		else env[key] = value;
@@ -298,118 +377,137 @@ export function writeMarker(installDir: string, content: Record<string, unknown>
 	fs.renameSync(temporaryPath, markerPath);
 }
 
-function isNode24Installed(): boolean {
-	return readMarker(node24Dir()) !== undefined && fs.existsSync(node24BinaryPath());
+function isNodeInstalled(major: number): boolean {
+	return readMarker(nodeDir(major)) !== undefined && fs.existsSync(nodeBinaryPath(major));
 }
 
-/** Installs Node 24 into the cache if needed; returns the path of the node binary. */
-export async function ensureNode24(): Promise<string> {
-	if (isNode24Installed()) return node24BinaryPath();
-	return await withLock('node24', async () => {
-		if (isNode24Installed()) return node24BinaryPath();
+/** Installs Node `major` (npm package `node@<major>`) into the cache if needed; returns its binary. */
+export async function ensureNode(major: number): Promise<string> {
+	if (isNodeInstalled(major)) return nodeBinaryPath(major);
+	return await withLock(`node${major}`, async () => {
+		if (isNodeInstalled(major)) return nodeBinaryPath(major);
 		const startedAt = Date.now();
-		const directory = node24Dir();
+		const directory = nodeDir(major);
 		fs.rmSync(directory, { recursive: true, force: true });
 		fs.mkdirSync(directory, { recursive: true });
 		// The package's install script downloads the platform binary, so scripts must run here.
 		await runStep(
-			`installing Node 24 (npm install ${NODE24_PACKAGE_SPEC})`,
+			`installing Node ${major} (npm install node@${major})`,
 			'npm',
 			[
 				'install',
 				'--prefix',
 				directory,
-				NODE24_PACKAGE_SPEC,
+				`node@${major}`,
 				'--ignore-scripts=false',
 				'--no-audit',
 				'--no-fund',
 			],
-			{ cwd: directory, logFile: path.join(cacheDir(), 'logs', 'node24-install.log') },
+			{ cwd: directory, logFile: path.join(cacheDir(), 'logs', `node${major}-install.log`) },
 		);
-		const nodeVersion = await captureOutput(node24BinaryPath(), ['--version']);
-		if (!nodeVersion.startsWith('v24.')) {
-			throw new Error(`Expected a Node 24 binary at ${node24BinaryPath()}, got ${nodeVersion}`);
+		const nodeVersion = await captureOutput(nodeBinaryPath(major), ['--version']);
+		if (!nodeVersion.startsWith(`v${major}.`)) {
+			throw new Error(
+				`Expected a Node ${major} binary at ${nodeBinaryPath(major)}, got ${nodeVersion}`,
+			);
 		}
 		writeMarker(directory, {
 			nodeVersion,
 			installedAt: new Date().toISOString(),
 			seconds: Math.round((Date.now() - startedAt) / 1000),
 		});
-		progress(`Node ${nodeVersion} ready in ${seconds(startedAt)}: ${node24BinaryPath()}`);
-		return node24BinaryPath();
+		progress(`Node ${nodeVersion} ready in ${seconds(startedAt)}: ${nodeBinaryPath(major)}`);
+		return nodeBinaryPath(major);
 	});
 }
 
-function isN8nInstalled(): boolean {
-	return readMarker(n8nInstallDir())?.n8nVersion === N8N_VERSION && fs.existsSync(n8nBinPath());
+export async function ensureNode24(): Promise<string> {
+	return await ensureNode(24);
+}
+
+function isN8nInstalled(line: N8nLine): boolean {
+	return (
+		readMarker(n8nInstallDir(line))?.n8nVersion === N8N_LINES[line].n8nVersion &&
+		fs.existsSync(n8nBinPath(line))
+	);
 }
 
 /** Checks that the cached n8n can open its database driver and reports the pinned version. */
-export async function verifyN8nInstall(nodeBinary: string): Promise<void> {
-	const env = childProcessEnv();
-	await captureOutput(nodeBinary, ['-e', "require('sqlite3')"], { cwd: n8nInstallDir(), env });
-	const version = await captureOutput(nodeBinary, [n8nBinPath(), '--version'], {
-		cwd: n8nInstallDir(),
+export async function verifyN8nInstall(line: N8nLine, nodeBinary: string): Promise<void> {
+	const { n8nVersion, nodeMajor } = N8N_LINES[line];
+	const env = childProcessEnv({}, nodeMajor);
+	await captureOutput(nodeBinary, ['-e', "require('sqlite3')"], { cwd: n8nInstallDir(line), env });
+	const version = await captureOutput(nodeBinary, [n8nBinPath(line), '--version'], {
+		cwd: n8nInstallDir(line),
 		env,
 	});
-	if (!version.split('\n').some((line) => line.trim() === N8N_VERSION)) {
-		throw new Error(`Expected n8n ${N8N_VERSION} at ${n8nBinPath()}, it reports: ${version}`);
+	if (!version.split('\n').some((reported) => reported.trim() === n8nVersion)) {
+		throw new Error(`Expected n8n ${n8nVersion} at ${n8nBinPath(line)}, it reports: ${version}`);
 	}
 }
 
 /**
- * Installs n8n N8N_VERSION into the cache if needed (under Node 24, native modules skipped except
- * sqlite3, which is rebuilt); returns the path of the n8n CLI script.
+ * Installs the line's pinned n8n into the cache if needed (under the line's Node; install scripts
+ * skipped, sqlite3 rebuilt natively); returns the path of the n8n CLI script.
  */
-export async function ensureN8n(): Promise<string> {
-	const nodeBinary = await ensureNode24();
-	if (isN8nInstalled()) return n8nBinPath();
-	return await withLock(`n8n-${N8N_VERSION}`, async () => {
-		if (isN8nInstalled()) return n8nBinPath();
+export async function ensureN8n(line: N8nLine = DEFAULT_LINE): Promise<string> {
+	const spec = N8N_LINES[line];
+	const nodeBinary = await ensureNode(spec.nodeMajor);
+	if (isN8nInstalled(line)) return n8nBinPath(line);
+	return await withLock(`n8n-${spec.n8nVersion}`, async () => {
+		if (isN8nInstalled(line)) return n8nBinPath(line);
 		const startedAt = Date.now();
-		const directory = n8nInstallDir();
+		const directory = n8nInstallDir(line);
 		const logs = path.join(cacheDir(), 'logs');
-		progress(`installing n8n ${N8N_VERSION} into ${directory} (~2.8 GB, a few minutes)`);
+		const env = childProcessEnv({}, spec.nodeMajor);
+		progress(`installing n8n ${spec.n8nVersion} into ${directory} (~3 GB, a few minutes)`);
 		fs.rmSync(directory, { recursive: true, force: true });
 		fs.mkdirSync(directory, { recursive: true });
+		const manifest: Record<string, unknown> = { name: 'n8n-cache', private: true };
+		if (Object.keys(spec.npmOverrides).length > 0) manifest.overrides = spec.npmOverrides;
 		fs.writeFileSync(
 			path.join(directory, 'package.json'),
-			JSON.stringify({ name: 'n8n-cache', private: true }, null, 2) + '\n',
+			JSON.stringify(manifest, null, 2) + '\n',
 		);
 		// Install scripts stay off: the Kafka native module's build downloads zlib and fails offline.
 		await runStep(
-			`npm install n8n@${N8N_VERSION}`,
+			`npm install n8n@${spec.n8nVersion}`,
 			'npm',
 			[
 				'install',
-				`n8n@${N8N_VERSION}`,
+				`n8n@${spec.n8nVersion}`,
 				'--save-exact',
 				'--ignore-scripts=true',
 				'--no-audit',
 				'--no-fund',
 			],
-			{ cwd: directory, logFile: path.join(logs, 'n8n-install.log') },
+			{ cwd: directory, env, logFile: path.join(logs, `n8n-${spec.n8nVersion}-install.log`) },
 		);
-		// n8n's only required native module; built against the Node 24 headers shipped in the cache.
-		const headersDir = node24HeadersDir();
+		// n8n's only required native module; built against the headers shipped with the cached Node.
 		await runStep(
 			'npm rebuild sqlite3 (native build)',
 			'npm',
 			['rebuild', 'sqlite3', '--ignore-scripts=false'],
 			{
 				cwd: directory,
-				env: childProcessEnv({ npm_config_nodedir: headersDir }),
-				logFile: path.join(logs, 'sqlite3-rebuild.log'),
+				env: childProcessEnv(
+					{
+						npm_config_nodedir: nodeHeadersDir(spec.nodeMajor),
+						npm_config_build_from_source: spec.sqliteFromSource ? 'true' : undefined,
+					},
+					spec.nodeMajor,
+				),
+				logFile: path.join(logs, `n8n-${spec.n8nVersion}-sqlite3-rebuild.log`),
 			},
 		);
-		await verifyN8nInstall(nodeBinary);
+		await verifyN8nInstall(line, nodeBinary);
 		writeMarker(directory, {
-			n8nVersion: N8N_VERSION,
+			n8nVersion: spec.n8nVersion,
 			nodeVersion: await captureOutput(nodeBinary, ['--version']),
 			installedAt: new Date().toISOString(),
 			seconds: Math.round((Date.now() - startedAt) / 1000),
 		});
-		progress(`n8n ${N8N_VERSION} ready in ${seconds(startedAt)}: ${n8nBinPath()}`);
-		return n8nBinPath();
+		progress(`n8n ${spec.n8nVersion} ready in ${seconds(startedAt)}: ${n8nBinPath(line)}`);
+		return n8nBinPath(line);
 	});
 }

@@ -1,9 +1,11 @@
 /**
  * Command line for the n8n cache, for bash (`.ci/run`) and humans:
- *   npx tsx test/e2e/cacheCli.ts node24   installs Node 24 if needed, prints the node binary path
- *   npx tsx test/e2e/cacheCli.ts n8n      installs Node 24 and n8n if needed, prints the n8n CLI path
- *   npx tsx test/e2e/cacheCli.ts dir      prints the cache directory
- *   npx tsx test/e2e/cacheCli.ts info     prints what is installed and how big it is
+ *   npx tsx test/e2e/cacheCli.ts node <major>   installs Node <major> if needed, prints its binary path
+ *   npx tsx test/e2e/cacheCli.ts n8n [line]     installs that line's Node and n8n if needed (default
+ *                                               2.x; 1.x for n8n 1.123), prints the n8n CLI path
+ *   npx tsx test/e2e/cacheCli.ts lines          prints the lines, their n8n versions and Node majors
+ *   npx tsx test/e2e/cacheCli.ts dir            prints the cache directory
+ *   npx tsx test/e2e/cacheCli.ts info           prints what is installed and how big it is
  * Progress goes to stderr, so `$(…)` captures only the path.
  */
 import { spawnSync } from 'node:child_process';
@@ -12,10 +14,11 @@ import * as fs from 'node:fs';
 import {
 	cacheDir,
 	ensureN8n,
-	ensureNode24,
+	ensureNode,
+	N8N_LINES,
 	n8nInstallDir,
-	N8N_VERSION,
-	node24Dir,
+	nodeDir,
+	parseLine,
 	readMarker,
 } from './cache';
 
@@ -25,33 +28,55 @@ function diskUsage(directory: string): string {
 	return result.status === 0 ? result.stdout.split('\t')[0] : 'unknown size';
 }
 
-async function main(command: string | undefined): Promise<void> {
+function installed(directory: string): string {
+	return JSON.stringify(readMarker(directory) ?? 'not installed');
+}
+
+async function main(command: string | undefined, argument: string | undefined): Promise<void> {
 	switch (command) {
+		case 'node': {
+			const major = Number(argument);
+			if (!Number.isInteger(major) || major < 18)
+				throw new Error('usage: cacheCli.ts node <major>, e.g. node 24');
+			process.stdout.write(`${await ensureNode(major)}\n`);
+			return;
+		}
 		case 'node24':
-			process.stdout.write(`${await ensureNode24()}\n`);
+			process.stdout.write(`${await ensureNode(24)}\n`);
 			return;
 		case 'n8n':
-			process.stdout.write(`${await ensureN8n()}\n`);
+			process.stdout.write(`${await ensureN8n(parseLine(argument))}\n`);
+			return;
+		case 'lines':
+			for (const spec of Object.values(N8N_LINES))
+				process.stdout.write(`${spec.line} ${spec.n8nVersion} node${spec.nodeMajor}\n`);
 			return;
 		case 'dir':
 			process.stdout.write(`${cacheDir()}\n`);
 			return;
-		case 'info':
-			process.stdout.write(
-				[
-					`cache: ${cacheDir()}`,
-					`node24: ${diskUsage(node24Dir())} ${JSON.stringify(readMarker(node24Dir()) ?? 'not installed')}`,
-					`n8n ${N8N_VERSION}: ${diskUsage(n8nInstallDir())} ${JSON.stringify(readMarker(n8nInstallDir()) ?? 'not installed')}`,
-				].join('\n') + '\n',
-			);
+		case 'info': {
+			const majors = [...new Set(Object.values(N8N_LINES).map((spec) => spec.nodeMajor))];
+			const lines = [`cache: ${cacheDir()}`];
+			for (const major of majors)
+				lines.push(`node${major}: ${diskUsage(nodeDir(major))} ${installed(nodeDir(major))}`);
+			for (const spec of Object.values(N8N_LINES)) {
+				const directory = n8nInstallDir(spec.line);
+				lines.push(
+					`n8n ${spec.n8nVersion} (${spec.line}): ${diskUsage(directory)} ${installed(directory)}`,
+				);
+			}
+			process.stdout.write(lines.join('\n') + '\n');
 			return;
+		}
 		default:
-			process.stderr.write('usage: tsx test/e2e/cacheCli.ts node24|n8n|dir|info\n');
+			process.stderr.write(
+				'usage: tsx test/e2e/cacheCli.ts node <major>|n8n [line]|lines|dir|info\n',
+			);
 			process.exitCode = 2;
 	}
 }
 
-main(process.argv[2]).catch((error: unknown) => {
+main(process.argv[2], process.argv[3]).catch((error: unknown) => {
 	process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
 	process.exitCode = 1;
 });

@@ -1,6 +1,7 @@
 /**
- * Packs this repository and installs the tarball the way n8n 2.40.7's community-package installer
- * does (CommunityPackagesService.downloadPackage in n8n/dist/modules/community-packages):
+ * Packs this repository and installs the tarball the way n8n's community-package installer does
+ * (CommunityPackagesService.downloadPackage in n8n/dist/modules/community-packages; the same steps
+ * and npm flags in 2.40.7 and 1.123.81):
  *   1. `npm pack <name>@<version>` into `<N8N_USER_FOLDER>/.n8n/nodes` (here: `npm pack` of the repo),
  *   2. `tar -xzf <tarball> -C nodes/node_modules/<name> --strip-components=1`,
  *   3. drop devDependencies, peerDependencies and optionalDependencies from its package.json,
@@ -19,7 +20,7 @@ import { captureOutput, childProcessEnv } from './cache';
 
 export const PACKAGE_NAME = 'n8n-nodes-amazon-incentives';
 
-/** Flags n8n 2.40.7 passes to `npm install` inside the unpacked package directory. */
+/** Flags n8n (2.40.7, 1.123.81) passes to `npm install` inside the unpacked package directory. */
 export const N8N_INSTALLER_NPM_INSTALL_FLAGS = [
 	'--audit=false',
 	'--fund=false',

@@ -1,6 +1,7 @@
 /**
- * The four example workflows in examples/, imported unchanged into n8n 2.40.7 (the package
- * installed from its npm pack tarball), with their credentials resolved by name, and run for real:
+ * The four example workflows in examples/, imported unchanged into a real n8n of each supported
+ * line (the package installed from its npm pack tarball), with their credentials resolved by name,
+ * and run for real:
  * headless (`n8n execute`) from their manual triggers, and as published workflows behind
  * `n8n start` through their webhooks. E-mails go to an SMTP sink this test runs; gift cards to the
  * local AGCOD sandbox. Before n8n runs a workflow it checks every node downstream of the start
@@ -13,7 +14,8 @@ import * as path from 'node:path';
 
 import { DEFAULT_PARTNER, type RunningSandbox, startSandbox } from '../sandbox';
 import { clientFor } from '../sandbox/aws4Client';
-import { N8nInstance, type N8nRun, type N8nServer } from './n8nInstance';
+import { lineLabel } from './cache';
+import { lineUnderTest, N8nInstance, type N8nRun, type N8nServer } from './n8nInstance';
 import { type SmtpSink, startSmtpSink } from './smtpSink';
 import {
 	EXAMPLE_FILES,
@@ -99,7 +101,7 @@ function parseCsv(text: string): Array<Record<string, string>> {
 	return body.map((cells) => Object.fromEntries(header.map((name, i) => [name, cells[i] ?? ''])));
 }
 
-describe('the example workflows, imported unchanged into n8n 2.40.7', () => {
+describe(`the example workflows, imported unchanged into ${lineLabel(lineUnderTest())}`, () => {
 	let sandbox: RunningSandbox;
 	let smtp: SmtpSink;
 	let n8n: N8nInstance;

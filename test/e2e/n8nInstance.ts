@@ -1,12 +1,14 @@
 /**
- * An isolated, offline n8n (the cached N8N_VERSION on Node 24) for one test run or demo: its own
- * temporary N8N_USER_FOLDER (SQLite database, encryption key, community-package folder), driven
+ * An isolated, offline n8n (one of the cached lines, N8N_LINES, on its own Node) for one test run
+ * or demo: its own temporary N8N_USER_FOLDER (SQLite database, encryption key, community-package folder), driven
  * through the n8n CLI (`import:credentials`, `import:workflow`, `execute`) or started as a server.
  *
  * The package under test can be loaded two ways:
  * - 'customExtension': N8N_CUSTOM_EXTENSIONS=<repo>/dist, node types are `CUSTOM.<name>`;
  * - 'communityPackage': `npm pack` of the repo installed like n8n's community-package installer
  *   does (see communityPackage.ts), node types are `n8n-nodes-amazon-incentives.<name>`.
+ *
+ * The n8n line is `options.line`, else `lineUnderTest()` (AGCOD_E2E_N8N_LINE, set per jest project).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,7 +18,17 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { captureOutput, childProcessEnv, ensureN8n, ensureNode24, n8nInstallDir } from './cache';
+import {
+	captureOutput,
+	childProcessEnv,
+	ensureN8n,
+	ensureNode,
+	N8N_LINES,
+	type N8nLine,
+	type N8nLineSpec,
+	n8nInstallDir,
+	parseLine,
+} from './cache';
 import {
 	installTarballLikeN8n,
 	packRepository,
@@ -31,7 +43,18 @@ export type { N8nRun, N8nNodeRun, N8nItem } from './executeOutput';
 
 export type PackageLoading = 'none' | 'customExtension' | 'communityPackage';
 
+/**
+ * The n8n line the e2e suites run against: the jest project's `globals.AGCOD_E2E_N8N_LINE` (see
+ * jest.config.js), else the environment variable of that name (1.x or 2.x), else 2.x.
+ */
+export function lineUnderTest(): N8nLine {
+	const fromProject = (globalThis as { AGCOD_E2E_N8N_LINE?: string }).AGCOD_E2E_N8N_LINE;
+	return parseLine(fromProject ?? process.env.AGCOD_E2E_N8N_LINE);
+}
+
 export interface N8nInstanceOptions {
+	/** Which n8n line to run (default: lineUnderTest()). */
+	line?: N8nLine;
 	/** How the package under test is made available to n8n (default: not at all). */
 	packageLoading?: PackageLoading;
 	/** communityPackage: a tarball to install; by default the repository is packed. */
@@ -158,6 +181,9 @@ export class N8nInstance {
 	/** Set by create(): the node type prefix of the package under test, e.g. 'CUSTOM'. */
 	readonly packagePrefix: string | undefined;
 
+	/** The n8n line this instance runs, its pinned version and Node. */
+	readonly lineSpec: N8nLineSpec;
+
 	private server:
 		| {
 				child: ChildProcess;
@@ -176,7 +202,9 @@ export class N8nInstance {
 		private readonly baseEnv: Record<string, string>,
 		private readonly options: N8nInstanceOptions,
 		readonly installedPackage: InstalledCommunityPackage | undefined,
+		line: N8nLine,
 	) {
+		this.lineSpec = N8N_LINES[line];
 		const loading = options.packageLoading ?? 'none';
 		this.packagePrefix =
 			loading === 'customExtension'
@@ -187,8 +215,10 @@ export class N8nInstance {
 	}
 
 	static async create(options: N8nInstanceOptions = {}): Promise<N8nInstance> {
-		const nodeBinary = await ensureNode24();
-		const n8nBin = await ensureN8n();
+		const line = options.line ?? lineUnderTest();
+		const lineSpec = N8N_LINES[line];
+		const nodeBinary = await ensureNode(lineSpec.nodeMajor);
+		const n8nBin = await ensureN8n(line);
 		let userFolder: string;
 		if (options.userFolder) {
 			userFolder = path.resolve(options.userFolder);
@@ -243,8 +273,16 @@ export class N8nInstance {
 				tarball,
 			);
 		}
-		Object.assign(baseEnv, options.env ?? {});
-		return new N8nInstance(userFolder, nodeBinary, n8nBin, baseEnv, options, installedPackage);
+		Object.assign(baseEnv, lineSpec.env, options.env ?? {});
+		return new N8nInstance(
+			userFolder,
+			nodeBinary,
+			n8nBin,
+			baseEnv,
+			options,
+			installedPackage,
+			line,
+		);
 	}
 
 	/** The full node type name of a node of the package under test, e.g. 'CUSTOM.amazonIncentives'. */
@@ -254,7 +292,7 @@ export class N8nInstance {
 	}
 
 	private environment(extra: Record<string, string>): NodeJS.ProcessEnv {
-		const inherited = childProcessEnv();
+		const inherited = childProcessEnv({}, this.lineSpec.nodeMajor);
 		// Settings of an n8n the developer may run on this machine must not leak in.
 		for (const key of Object.keys(inherited)) {
 			if (/^(N8N_|DB_|EXECUTIONS_|QUEUE_|CREDENTIALS_|NODES_|GENERIC_|EXTERNAL_)/.test(key)) {
@@ -388,15 +426,23 @@ export class N8nInstance {
 	}
 
 	/**
-	 * Publishes (activates) a workflow so that `n8n start` registers its webhooks and triggers. n8n
-	 * 2.x reads this at startup only: publish before start().
+	 * Publishes (activates) a workflow so that `n8n start` registers its webhooks and triggers: n8n
+	 * 2.x `publish:workflow`, n8n 1.x `update:workflow --active=true`. Both are read at startup only:
+	 * publish before start().
 	 */
 	async publishWorkflow(workflowId: string): Promise<void> {
-		const result = await this.runCommand(['publish:workflow', `--id=${workflowId}`]);
+		const [args, confirmation] =
+			this.lineSpec.line === '1.x'
+				? [
+						['update:workflow', `--id=${workflowId}`, '--active=true'],
+						/Activating workflow with ID/,
+					]
+				: [['publish:workflow', `--id=${workflowId}`], /Publishing workflow with ID/];
+		const result = await this.runCommand(args);
 		const failed = /Error updating database|not found|does not exist/i.test(result.output);
-		if (result.exitCode !== 0 || failed || !/Publishing workflow with ID/.test(result.output)) {
+		if (result.exitCode !== 0 || failed || !confirmation.test(result.output)) {
 			throw new N8nCommandError(
-				`n8n publish:workflow --id=${workflowId} failed (exit ${result.exitCode}):\n${extractCommandError(result.output)}`,
+				`n8n ${args.join(' ')} failed (exit ${result.exitCode}):\n${extractCommandError(result.output)}`,
 				result,
 			);
 		}
@@ -453,8 +499,8 @@ export class N8nInstance {
 				);
 			});`;
 		const output = await captureOutput(this.nodeBinary, ['-e', script, databasePath, workflowId], {
-			cwd: n8nInstallDir(),
-			env: childProcessEnv(),
+			cwd: n8nInstallDir(this.lineSpec.line),
+			env: childProcessEnv({}, this.lineSpec.nodeMajor),
 			timeoutMs: 30_000,
 		});
 		const row = JSON.parse(output) as {
@@ -613,7 +659,7 @@ export class N8nInstance {
 	}
 
 	/** The cached n8n installation this instance runs (for diagnostics). */
-	static installationDir(): string {
-		return n8nInstallDir();
+	installationDir(): string {
+		return n8nInstallDir(this.lineSpec.line);
 	}
 }
