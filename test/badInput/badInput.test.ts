@@ -14,6 +14,7 @@ import {
 	loadParameters,
 	runAgainst,
 	useSandbox,
+	itemError,
 } from '../integration/helpers';
 import type { RunningSandbox } from '../sandbox';
 
@@ -504,14 +505,14 @@ describe('bad input: one malformed item between two good ones', () => {
 		expect(result.errorOutput).toHaveLength(1);
 		const [errorItem] = result.errorOutput;
 		expect(errorItem.pairedItem).toEqual({ item: 1 });
-		expect(errorItem.json.error).toMatch(expectedMessage);
+		expect(itemError(errorItem.json).message).toMatch(expectedMessage);
 		// Clear: no JavaScript leftovers standing in for the value the user gave.
-		expect(errorItem.json.error).not.toMatch(/undefined|NaN|Infinity|\[object Object\]/);
-		expect((errorItem.json.details as IDataObject).description).toBe(
-			'Nothing was sent to Amazon for this item.',
+		expect(itemError(errorItem.json).message).not.toMatch(
+			/undefined|NaN|Infinity|\[object Object\]/,
 		);
+		expect(itemError(errorItem.json).description).toBe('Nothing was sent to Amazon for this item.');
 		// Short and readable, even when the input was a megabyte.
-		expect(String(errorItem.json.error).length).toBeLessThan(400);
+		expect(itemError(errorItem.json).message.length).toBeLessThan(400);
 
 		expect(result.main.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 2 }]);
 		const outputs = jsonOf(result);

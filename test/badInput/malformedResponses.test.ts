@@ -6,7 +6,13 @@
 import { type IDataObject, NodeApiError } from 'n8n-workflow';
 
 import { deriveRequestId } from '../../nodes/AmazonIncentives/requestId';
-import { createParameters, jsonOf, runAgainst, useSandbox } from '../integration/helpers';
+import {
+	createParameters,
+	itemError,
+	jsonOf,
+	runAgainst,
+	useSandbox,
+} from '../integration/helpers';
 import {
 	type BrokenAnswer,
 	type BrokenServer,
@@ -204,10 +210,10 @@ describe('malformed answers from a deliberately broken endpoint', () => {
 		expect(result.main).toEqual([]);
 		expect(result.errorOutput).toHaveLength(1);
 		const [item] = result.errorOutput;
-		expect(item.json.error).toMatch(/^Item 0: /);
-		expect(item.json.error).toMatch(entry.message);
+		expect(itemError(item.json).message).toMatch(/^Item 0: /);
+		expect(itemError(item.json).message).toMatch(entry.message);
 		expect(item.json).not.toHaveProperty('gcClaimCode');
-		expect(item.json.details).toMatchObject({ requestId, retryable: entry.retryable });
+		expect(itemError(item.json)).toMatchObject({ requestId, retryable: entry.retryable });
 
 		// The same request, byte for byte, on every attempt.
 		const attempts = broken.received.slice(receivedBefore);
@@ -234,7 +240,7 @@ describe('malformed answers from the sandbox (fault injection)', () => {
 			ERROR_OUTPUT,
 		);
 		expect(result.main).toEqual([]);
-		expect(result.errorOutput[0].json.error).toMatch(
+		expect(itemError(result.errorOutput[0].json).message).toMatch(
 			/^Item 0: Amazon gave no final answer to CreateGiftCard after 2 attempt\(s\) \(last: HTTP 500 with a body that is neither AGCOD JSON nor XML\)\. Safe to retry\.$/,
 		);
 		expect(sandbox().stats()).toMatchObject({
@@ -250,7 +256,7 @@ describe('malformed answers from the sandbox (fault injection)', () => {
 		const parameters = createParameters({ options: OPTIONS });
 		const first = await runAgainst(sandbox(), parameters, [{ key, amount: 10 }], ERROR_OUTPUT);
 		expect(first.main).toEqual([]);
-		expect(first.errorOutput[0].json.error).toMatch(
+		expect(itemError(first.errorOutput[0].json).message).toMatch(
 			/HTTP 200 with a body that is neither AGCOD JSON nor XML \(incomplete answer\)\)\. Safe to retry\.$/,
 		);
 		// The sandbox committed the card on the first attempt and replayed it on the second.

@@ -293,7 +293,7 @@ describe(`Amazon Incentives in ${lineLabel(lineUnderTest())} (${packageLoading})
 		});
 	});
 
-	it('Continue On Fail: the F3003 item goes to the error output, the others are issued', async () => {
+	it('Continue (using error output): the F3003 item goes to the error output with its fields reachable in expressions; the others are issued', async () => {
 		const run = await n8n.execute(workflowIds.errorOutput);
 		expectSuccess(run);
 
@@ -304,19 +304,41 @@ describe(`Amazon Incentives in ${lineLabel(lineUnderTest())} (${packageLoading})
 			['AwssbE2eErrorOutput3', 'SUCCESS'],
 		]);
 		expect(failed).toHaveLength(1);
-		expect(failed[0].error).toMatch(/^Item 1: Amazon refused CreateGiftCard: Insufficient Funds/);
-		expect(failed[0].details).toMatchObject({
+		// n8n puts the item's input fields beside the node's error on the error output.
+		expect(failed[0]).toEqual({
 			requestId: 'F3003',
-			errorCode: 'F300',
-			errorType: 'InsufficientFunds',
-			retryable: false,
+			amount: 10,
+			error: {
+				message: expect.stringMatching(
+					/^Item 1: Amazon refused CreateGiftCard: Insufficient Funds \(F300 InsufficientFunds\)$/,
+				),
+				description: expect.stringMatching(/^Fund your Amazon Incentives account/),
+				httpCode: '400',
+				requestId: 'F3003',
+				errorCode: 'F300',
+				errorType: 'InsufficientFunds',
+				retryable: false,
+				attempts: 1,
+			},
 		});
-		expect(failed[0].details.description).toMatch(/Fund your Amazon Incentives account/);
 		expect(node.items[0].map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 2 }]);
 		expect(node.items[1].map((item) => item.pairedItem)).toEqual([{ item: 1 }]);
-		// Each output reaches its own branch.
+		// Each output reaches its own branch, and the error branch reads every field with expressions.
 		expect(outputOf(run, 'Delivered')).toHaveLength(2);
-		expect(outputOf(run, 'Failed')).toEqual(failed);
+		const { error } = failed[0];
+		expect(outputOf(run, 'Failed')).toEqual([
+			{
+				message: error.message,
+				description: error.description,
+				errorCode: 'F300',
+				errorType: 'InsufficientFunds',
+				requestId: 'F3003',
+				retryable: false,
+				attempts: 1,
+				httpCode: '400',
+				inputRequestId: 'F3003',
+			},
+		]);
 
 		expect(sandbox.stats()).toMatchObject({ cardsIssued: 2, totalDebited: { USD: 22 } });
 		const mock = sandbox.requests().filter((request) => request.requestId === 'F3003');

@@ -7,7 +7,13 @@
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { deriveRequestId } from '../../nodes/AmazonIncentives/requestId';
-import { createParameters, jsonOf, runAgainst, useSandbox } from '../integration/helpers';
+import {
+	createParameters,
+	itemError,
+	jsonOf,
+	runAgainst,
+	useSandbox,
+} from '../integration/helpers';
 import type { FaultKind, RecordedRequest, RunningSandbox } from '../sandbox';
 
 const PARTNER = 'Awssb';
@@ -103,8 +109,10 @@ describe('fault suite: mixed faults on 300 items', () => {
 				});
 				succeeded.set(requestId, item.json);
 			} else {
-				expect(item.json.error).toMatch(new RegExp(`^Item ${index}: .*Safe to retry\\.$`));
-				expect(item.json.details).toMatchObject({ retryable: true, requestId });
+				expect(itemError(item.json).message).toMatch(
+					new RegExp(`^Item ${index}: .*Safe to retry\\.$`),
+				);
+				expect(itemError(item.json)).toMatchObject({ retryable: true, requestId });
 				retryable.add(requestId);
 			}
 		});
@@ -164,11 +172,11 @@ describe('fault suite: answers that never come', () => {
 		expect(first.errorOutput).toHaveLength(1);
 		const [failed] = first.errorOutput;
 		expect(failed.pairedItem).toEqual({ item: 2 });
-		expect(failed.json.error).toBe(
+		expect(itemError(failed.json).message).toBe(
 			'Item 2: Amazon gave no final answer to CreateGiftCard after 3 attempt(s) (last: no complete answer within 0.2 s). Safe to retry.',
 		);
-		expect(failed.json.details).toMatchObject({ retryable: true, attempts: 3, requestId: lost });
-		expect((failed.json.details as IDataObject).description).toContain(`Request ID: ${lost}`);
+		expect(itemError(failed.json)).toMatchObject({ retryable: true, attempts: 3, requestId: lost });
+		expect(itemError(failed.json).description).toContain(`Request ID: ${lost}`);
 		// Three identical attempts, every one committed by the sandbox and never answered; one card.
 		const attempts = sandbox()
 			.requests()

@@ -110,8 +110,9 @@ describe('AGCOD errors in n8n: NodeApiError, Continue On Fail, error output, Ret
 			cardInfo: { value: { amount: 3 } },
 		});
 		expect(b).toEqual({
-			error: 'Item 1: Amazon refused CreateGiftCard: Insufficient Funds (F300 InsufficientFunds)',
-			details: {
+			error: {
+				message:
+					'Item 1: Amazon refused CreateGiftCard: Insufficient Funds (F300 InsufficientFunds)',
 				description: expect.stringMatching(
 					/^Fund your Amazon Incentives account.*Request ID: F3003\.$/,
 				),
@@ -124,8 +125,12 @@ describe('AGCOD errors in n8n: NodeApiError, Continue On Fail, error output, Ret
 			},
 		});
 		expect(d).toMatchObject({
-			error: expect.stringMatching(/^Item 3: .*\(F200 CurrencyCodeMismatch\)$/),
-			details: { errorCode: 'F200', errorType: 'CurrencyCodeMismatch', requestId: 'F2016' },
+			error: {
+				message: expect.stringMatching(/^Item 3: .*\(F200 CurrencyCodeMismatch\)$/),
+				errorCode: 'F200',
+				errorType: 'CurrencyCodeMismatch',
+				requestId: 'F2016',
+			},
 		});
 		expect(sandbox().stats()).toMatchObject({ cardsIssued: 2, totalDebited: { USD: 4 } });
 	});
@@ -152,8 +157,8 @@ describe('AGCOD errors in n8n: NodeApiError, Continue On Fail, error output, Ret
 		expect(result.errorOutput[0].pairedItem).toEqual({ item: 1 });
 		expect(result.errorOutput[0].json).toMatchObject({
 			orderId: 'o-2',
-			error: expect.stringMatching(/^Item 1: Amazon refused CreateGiftCard/),
-			details: {
+			error: {
+				message: expect.stringMatching(/^Item 1: Amazon refused CreateGiftCard/),
 				errorCode: 'F300',
 				errorType: 'InsufficientFunds',
 				requestId: 'F3003',
@@ -187,8 +192,10 @@ describe('AGCOD errors in n8n: NodeApiError, Continue On Fail, error output, Ret
 		);
 		expect(jsonOf(result)).toHaveLength(1);
 		expect(result.errorOutput[0].json).toMatchObject({
-			error: expect.stringMatching(/^Item 1: invalid amount: /),
-			details: { description: 'Nothing was sent to Amazon for this item.' },
+			error: {
+				message: expect.stringMatching(/^Item 1: invalid amount: /),
+				description: 'Nothing was sent to Amazon for this item.',
+			},
 		});
 		expect(sandbox().stats()).toMatchObject({ requests: 1, cardsIssued: 1 });
 	});

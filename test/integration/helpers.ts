@@ -158,6 +158,15 @@ export const voidParameters = (extra: INodeParameters = {}): INodeParameters => 
 export const continueRegularOutput = { settings: { onError: 'continueRegularOutput' as const } };
 export const continueErrorOutput = { settings: { onError: 'continueErrorOutput' as const } };
 
+/**
+ * What an error item carries: `{ error: { message, description, errorCode, … } }` (helpers/utils
+ * errorItemJson), asserted to be that shape.
+ */
+export function itemError(json: IDataObject): IDataObject & { message: string } {
+	expect(json.error).toEqual(expect.objectContaining({ message: expect.any(String) }));
+	return json.error as IDataObject & { message: string };
+}
+
 /** The error the node threw, asserted to be the NodeApiError n8n shows with its HTTP code and hint. */
 export function apiErrorOf(result: RunNodeResult): NodeApiError {
 	expect(result.status).toBe('error');

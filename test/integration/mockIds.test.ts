@@ -14,6 +14,7 @@ import {
 	uniqueKey,
 	useSandbox,
 	voidParameters,
+	itemError,
 } from './helpers';
 
 /**
@@ -168,18 +169,20 @@ describe('every sandbox mock id × every operation it applies to, through n8n-co
 			FAILURES.forEach(([mockId, errorCode, errorType, message], index) => {
 				const itemIndex = index + 1;
 				const failed = rest[index];
-				expect(failed.error).toEqual(
+				expect(itemError(failed).message).toEqual(
 					expect.stringContaining(`Item ${itemIndex}: Amazon refused ${operation.agcod}: `),
 				);
-				expect(failed.error).toEqual(expect.stringContaining(`(${errorCode} ${errorType})`));
-				if (message) expect(failed.error).toEqual(expect.stringContaining(message));
-				expect(failed.details).toMatchObject({
+				expect(itemError(failed).message).toEqual(
+					expect.stringContaining(`(${errorCode} ${errorType})`),
+				);
+				if (message) expect(itemError(failed).message).toEqual(expect.stringContaining(message));
+				expect(itemError(failed)).toMatchObject({
 					errorCode,
 					errorType,
 					retryable: false,
 					attempts: 1,
 				});
-				expect((failed.details as IDataObject).description).toMatch(/^[^\n]+$/);
+				expect(itemError(failed).description).toMatch(/^[^\n]+$/);
 				// A FAILURE is final: sent once, never retried.
 				const answered = sandbox()
 					.requests()
@@ -190,12 +193,12 @@ describe('every sandbox mock id × every operation it applies to, through n8n-co
 			});
 
 			const resend = rest[FAILURES.length];
-			expect(resend.error).toMatch(
+			expect(itemError(resend).message).toMatch(
 				new RegExp(
 					`^Item ${ALL_MOCK_IDS.length - 1}: Amazon gave no final answer to ${operation.agcod} after 2 attempt\\(s\\).*Safe to retry\\.$`,
 				),
 			);
-			expect(resend.details).toMatchObject({
+			expect(itemError(resend)).toMatchObject({
 				errorCode: 'F400',
 				errorType: 'SystemTemporarilyUnavailable',
 				retryable: true,

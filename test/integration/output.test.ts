@@ -15,6 +15,7 @@ import {
 	uniqueKey,
 	useSandbox,
 	voidParameters,
+	itemError,
 } from './helpers';
 
 const CLAIM_CODE = /^[A-Z0-9]{4}-[A-Z0-9]{6}-[A-Z0-9]{4}$/;
@@ -117,8 +118,8 @@ describe('output items', () => {
 				continueRegularOutput,
 			);
 			const [a, b] = jsonOf(result);
-			expect(a.error).toMatch(/^Item 0: .*InsufficientFunds/);
-			expect(b.error).toMatch(/^Item 1: .*InsufficientFunds/);
+			expect(itemError(a).message).toMatch(/^Item 0: .*InsufficientFunds/);
+			expect(itemError(b).message).toMatch(/^Item 1: .*InsufficientFunds/);
 			expect(sandbox().stats().requests).toBe(1);
 		});
 	});
@@ -207,7 +208,7 @@ describe('XML gives the same output as JSON, for every operation', () => {
 			{ requestId: 'F3003', amount: 5 },
 		]);
 		expect(failed.xml).toEqual(failed.json);
-		expect(failed.json[0].details).toMatchObject({
+		expect(itemError(failed.json[0])).toMatchObject({
 			errorCode: 'F200',
 			errorType: 'FractionalAmountNotAllowed',
 		});

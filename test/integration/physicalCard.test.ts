@@ -11,6 +11,7 @@ import {
 	statusParameters,
 	uniqueKey,
 	useSandbox,
+	itemError,
 } from './helpers';
 
 const VARIABLE_CARD = '1400000005567585358';
@@ -237,8 +238,8 @@ describe('physical cards against the local sandbox, through n8n-core', () => {
 		);
 		const [a, b, c] = jsonOf(result);
 		expect(a.cardInfo).toMatchObject({ cardStatus: 'Activated' });
-		expect(b.error).toMatch(/^Item 1: Amazon refused ActivateGiftCard/);
-		expect(b.details).toMatchObject({ errorCode: 'F200', errorType: 'CardInvalidated' });
+		expect(itemError(b).message).toMatch(/^Item 1: Amazon refused ActivateGiftCard/);
+		expect(itemError(b)).toMatchObject({ errorCode: 'F200', errorType: 'CardInvalidated' });
 		expect(c.cardInfo).toMatchObject({ cardStatus: 'Activated' });
 		expect(sandbox().stats()).toMatchObject({ activations: 2, totalDebited: { USD: 10 } });
 	});

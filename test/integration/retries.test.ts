@@ -266,8 +266,13 @@ describe('retries: the identical request and id until Amazon gives a final answe
 			const [fine, failed] = jsonOf(result);
 			expect(fine).toMatchObject({ status: 'SUCCESS', requestId: ok, attempts: 1 });
 			expect(failed).toMatchObject({
-				error: expect.stringMatching(/^Item 1: Amazon gave no final answer .*Safe to retry\.$/),
-				details: { requestId: stuck, retryable: true, attempts: 2, httpCode: '500' },
+				error: {
+					message: expect.stringMatching(/^Item 1: Amazon gave no final answer .*Safe to retry\.$/),
+					requestId: stuck,
+					retryable: true,
+					attempts: 2,
+					httpCode: '500',
+				},
 			});
 		} finally {
 			sandbox().configure({ faultRules: [] });

@@ -88,6 +88,23 @@ export function toNodeError(
 	return apiError;
 }
 
+/** What an error item says: the message first, then whatever structured fields are known. */
+export type ErrorItemFields = IDataObject & { message: string };
+
+/**
+ * The json of an error item: `{ error: { message, …fields } }`, so expressions read `$json.error.message`,
+ * `$json.error.errorCode` and so on, on every supported n8n.
+ *
+ * With On Error → Continue (using error output) n8n moves an item to the error output when the item has
+ * `error` set, or when `json.error` is truthy and json has no other key than: `message` (n8n-core 1.122 /
+ * n8n 1.123.x: exactly `{error}` or `{error, message}`), `message` or `details` (n8n-core 2.40 / n8n 2.40.7).
+ * An item with `error` set gets its json replaced by `{error: message}` on both lines, so that is not used;
+ * `error` as the only key, holding the fields, is the shape both lines route.
+ */
+export function errorItemJson(fields: ErrorItemFields): IDataObject {
+	return { error: fields };
+}
+
 /** The item a failed item becomes under Continue On Fail (and on the error output). */
 export function errorItem(
 	error: NodeApiError | NodeOperationError,
@@ -95,19 +112,14 @@ export function errorItem(
 	call?: PreparedCall,
 ): INodeExecutionData {
 	const context = (error instanceof NodeApiError ? error.errorResponse : {}) as IDataObject;
-	// n8n replaces the json of an item that carries an `error` object with {error: message}, and routes an
-	// item to the error output when its json has `error` and only `message` / `details` beside it: so the
-	// structured fields go under `details`, and no `error` object is attached.
 	return {
-		json: {
-			error: error.message,
-			details: {
-				description: error.description ?? null,
-				...(error instanceof NodeApiError ? { httpCode: error.httpCode } : {}),
-				...(call?.requestId !== undefined ? { requestId: call.requestId } : {}),
-				...pick(context, ['errorCode', 'errorType', 'retryable', 'attempts']),
-			},
-		},
+		json: errorItemJson({
+			message: error.message,
+			description: error.description ?? null,
+			...(error instanceof NodeApiError ? { httpCode: error.httpCode } : {}),
+			...(call?.requestId !== undefined ? { requestId: call.requestId } : {}),
+			...pick(context, ['errorCode', 'errorType', 'retryable', 'attempts']),
+		}),
 		pairedItem: { item: itemIndex },
 	};
 }
