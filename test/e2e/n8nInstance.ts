@@ -100,6 +100,15 @@ export interface N8nServer {
 	logs(): string;
 }
 
+/** An `n8n worker` process (queue mode). Its pid is also its process group (task runner included). */
+export interface N8nWorker {
+	pid: number;
+	/** What the worker printed so far. */
+	logs(): string;
+	/** Stops it (SIGTERM, then SIGKILL after 15 s). */
+	stop(): Promise<void>;
+}
+
 /** Thrown when an n8n CLI command fails without producing the expected result. */
 export class N8nCommandError extends Error {
 	constructor(
@@ -194,6 +203,8 @@ export class N8nInstance {
 		| undefined;
 
 	private commandQueue: Promise<unknown> = Promise.resolve();
+
+	private readonly workers = new Set<N8nWorker>();
 
 	private constructor(
 		readonly userFolder: string,
@@ -587,6 +598,64 @@ export class N8nInstance {
 	}
 
 	/**
+	 * Starts `n8n worker` (queue mode: the instance's env must set EXECUTIONS_MODE=queue, the queue
+	 * Redis and a shared database) with its own task-broker port, and waits until it is ready. Workers
+	 * are stopped by dispose().
+	 */
+	async startWorker(
+		options: { concurrency?: number; env?: Record<string, string>; timeoutMs?: number } = {},
+	): Promise<N8nWorker> {
+		const index = this.workers.size + 1;
+		const env = this.environment({
+			N8N_RUNNERS_BROKER_PORT: String(await findFreePort()),
+			...(options.env ?? {}),
+		});
+		const args = [this.n8nBin, 'worker', `--concurrency=${options.concurrency ?? 10}`];
+		const child = spawn(this.nodeBinary, args, {
+			cwd: this.userFolder,
+			env,
+			detached: true,
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		if (!child.pid) throw new Error('n8n worker could not be spawned');
+		const pid = child.pid;
+		liveProcessGroups.add(pid);
+		const output: string[] = [];
+		const logFile = fs.createWriteStream(path.join(this.userFolder, `n8n-worker-${index}.log`));
+		const collect = (chunk: Buffer) => {
+			output.push(chunk.toString('utf8'));
+			logFile.write(chunk);
+		};
+		child.stdout?.on('data', collect);
+		child.stderr?.on('data', collect);
+		child.on('close', () => logFile.end());
+		const stop = async () => {
+			if (!this.workers.delete(worker)) return;
+			killGroup(pid, 'SIGTERM');
+			if (!(await waitForExit(child, 15_000))) {
+				killGroup(pid, 'SIGKILL');
+				await waitForExit(child, 5_000);
+			}
+			killGroup(pid, 'SIGKILL');
+			liveProcessGroups.delete(pid);
+		};
+		const worker: N8nWorker = { pid, logs: () => output.join(''), stop };
+		this.workers.add(worker);
+		const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+		while (!/worker is now ready/.test(output.join(''))) {
+			if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
+				await stop();
+				throw new Error(
+					`n8n worker ${child.exitCode !== null ? `exited (${child.exitCode})` : 'was not ready in time'}:\n` +
+						extractCommandError(output.join('')),
+				);
+			}
+			await new Promise((resolve) => setTimeout(resolve, 250));
+		}
+		return worker;
+	}
+
+	/**
 	 * Waits until the running server has registered the production webhooks at these paths. n8n
 	 * 2.x activates published workflows in the background after it reports ready, so a webhook
 	 * answers "not registered" for a moment after start(). A CORS preflight (OPTIONS with an
@@ -647,8 +716,12 @@ export class N8nInstance {
 		liveProcessGroups.delete(pid);
 	}
 
-	/** Stops the server and deletes the user folder (kept with keepUserFolder or AGCOD_E2E_KEEP=1). */
+	/**
+	 * Stops the workers and the server and deletes the user folder (kept with keepUserFolder or
+	 * AGCOD_E2E_KEEP=1).
+	 */
 	async dispose(): Promise<void> {
+		await Promise.all([...this.workers].map(async (worker) => await worker.stop()));
 		await this.stop();
 		await this.commandQueue;
 		if (this.options.keepUserFolder || process.env.AGCOD_E2E_KEEP === '1') {
