@@ -24,6 +24,15 @@ export const NUMBER_OPTIONS = {
 /** GetAvailableFunds allows 1 request per second with no burst at all: a 10% margin keeps jitter from tripping it. */
 export const FUNDS_REQUESTS_PER_SECOND = 1 / 1.1;
 
+/** After a ThrottlingException nobody sends to that account for this long (in every process sharing its budget). */
+export const THROTTLE_PAUSE_MS = 1000;
+
+/**
+ * A call holds its request id (so no other execution, on any worker, sends it at the same time) for one
+ * attempt's timeout plus this margin, renewed while the call runs.
+ */
+export const REQUEST_HOLD_MARGIN_MS = 10_000;
+
 /** First back-off step of a retry; it doubles per attempt, with jitter. */
 export const RETRY_BASE_DELAY_MS = 250;
 

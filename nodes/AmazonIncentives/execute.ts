@@ -22,19 +22,6 @@ import { InputError } from './validation';
 
 const CREDENTIAL_TYPE = 'amazonIncentivesApi';
 
-/**
- * Request ids this process has seen succeed, so a re-run (Retry On Fail, a second execution) can say the
- * answer was a replay. Bounded; AGCOD itself never says whether an answer is a replay.
- */
-const succeededRequests = new Map<string, true>();
-const MAX_REMEMBERED_REQUESTS = 100_000;
-
-function rememberSuccess(key: string): void {
-	succeededRequests.set(key, true);
-	if (succeededRequests.size > MAX_REMEMBERED_REQUESTS)
-		succeededRequests.delete(succeededRequests.keys().next().value as string);
-}
-
 /** Keeps only the last 4 letters/digits: enough to tell cards apart, useless for redeeming. */
 export function maskClaimCode(code: string): string {
 	return code.replace(/[A-Za-z0-9](?=(?:[^A-Za-z0-9]*[A-Za-z0-9]){4})/g, '*');
@@ -110,10 +97,8 @@ export async function executeAmazonIncentives(
 	const runItem = async (itemIndex: number) => {
 		const call = calls[itemIndex];
 		if (!call) return;
-		const replayKey =
-			call.requestId && `${connection.baseUrl.origin}|${call.operation}|${call.requestId}`;
-		const earlier = replayKey ? inFlight.get(replayKey) : undefined;
-		const replay = earlier !== undefined || (replayKey ? succeededRequests.has(replayKey) : false);
+		const shareKey = call.requestId && `${call.operation}|${call.requestId}`;
+		const earlier = shareKey ? inFlight.get(shareKey) : undefined;
 		const pending =
 			earlier ??
 			callAgcod(connection, call.operation, call.body, call.requestId, {
@@ -123,13 +108,13 @@ export async function executeAmazonIncentives(
 				retryBudgetMs: call.retryBudgetMs,
 				requestsPerSecond: settings.requestsPerSecond,
 				log,
+				logger: this.logger,
 			});
-		if (replayKey && !earlier) inFlight.set(replayKey, pending);
+		if (shareKey && !earlier) inFlight.set(shareKey, pending);
 		try {
 			const result = await pending;
-			if (replayKey) rememberSuccess(replayKey);
 			output[itemIndex] = {
-				json: outputJson(call, result, replay),
+				json: outputJson(call, result, earlier !== undefined || result.replay),
 				pairedItem: { item: itemIndex },
 			};
 		} catch (error) {

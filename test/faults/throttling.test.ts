@@ -1,11 +1,20 @@
 /**
  * Throttling as a fault: the sandbox enforces AGCOD's 10 requests/second. Concurrent executions in one
- * process share the account's budget (one limiter per endpoint + partner), a lower configured rate is
+ * process share the account's budget (one budget per endpoint + partner), a lower configured rate is
  * kept, and the throttles that arrival jitter still causes are absorbed by re-sending the same request.
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import { createParameters, jsonOf, runAgainst, useSandbox } from '../integration/helpers';
+import { endpointCredential } from '../support/credentials';
+import { testCredential } from '../support/n8nHarness';
+import {
+	createParameters,
+	credentialType,
+	jsonOf,
+	node,
+	runAgainst,
+	useSandbox,
+} from '../integration/helpers';
 import { DEFAULT_RATE_LIMIT, type RecordedRequest } from '../sandbox';
 
 let keyCounter = 0;
@@ -64,6 +73,26 @@ describe('throttling: the account limit is shared and kept', () => {
 		expect(busiestSecond(requests)).toBeLessThanOrEqual(8);
 		const span = requests.at(-1)!.receivedAt - requests[0].receivedAt;
 		expect(span).toBeGreaterThanOrEqual(2900);
+	});
+
+	it('the credential test does not change the rate a running execution is held to', async () => {
+		const run = runAgainst(
+			sandbox(),
+			createParameters({ options: { requestsPerSecond: 2 } }),
+			itemsOf(6, 'credential-test'),
+		);
+		await new Promise((resolve) => setTimeout(resolve, 300));
+		const tested = await testCredential(node, credentialType, endpointCredential(sandbox()));
+		expect(tested.status).toBe('OK');
+		expect((await run).status).toBe('success');
+		const creates = sandbox()
+			.requests()
+			.filter((request) => request.operation === 'CreateGiftCard')
+			.map((request) => request.receivedAt);
+		expect(creates).toHaveLength(6);
+		// 2/s means 500 ms apart, before and after the test's own request (it asks for its slot at 10/s).
+		for (let index = 1; index < creates.length; index++)
+			expect(creates[index] - creates[index - 1]).toBeGreaterThanOrEqual(450);
 	});
 
 	it('maxConcurrentRequests bounds the requests in flight', async () => {

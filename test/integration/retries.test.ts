@@ -309,6 +309,56 @@ describe('retries: throttling', () => {
 			expect(sent.slice(0, -1).every((entry) => entry.throttled)).toBe(true);
 		}
 	});
+
+	it('a throttle does not use up Max Retries: throttled items wait for the budget and all succeed', async () => {
+		const items = Array.from({ length: 8 }, () => ({ key: uniqueKey('thr'), amount: 1 }));
+		const result = await runAgainst(
+			sandbox(),
+			createParameters({ options: { requestsPerSecond: 100, maxRetries: 0, retryBudget: 30 } }),
+			items,
+		);
+		expect(result.status).toBe('success');
+		const output = jsonOf(result);
+		expect(output.every((item) => item.status === 'SUCCESS')).toBe(true);
+		const stats = sandbox().stats();
+		expect(stats.throttled).toBeGreaterThanOrEqual(2);
+		expect(stats).toMatchObject({ cardsIssued: 8, doubleDebits: [] });
+		// With Max Retries 0, every re-send was of a throttled attempt.
+		expect(output.reduce((sum, item) => sum + (item.attempts as number), 0)).toBe(
+			8 + stats.throttled,
+		);
+	});
+
+	it('the retry budget still bounds throttled items: they end as retryable errors', async () => {
+		sandbox().configure({
+			rateLimit: { requestsPerSecond: 0.5, burst: 1, availableFundsPerSecond: 1 },
+		});
+		try {
+			const items = Array.from({ length: 4 }, () => ({ key: uniqueKey('thb'), amount: 1 }));
+			const startedAt = Date.now();
+			const result = await runAgainst(
+				sandbox(),
+				createParameters({
+					options: { requestsPerSecond: 100, retryBudget: 2, timeout: 500 },
+				}),
+				items,
+				{ settings: { onError: 'continueErrorOutput' } },
+			);
+			expect(Date.now() - startedAt).toBeLessThan(6000);
+			expect(result.errorOutput.length).toBeGreaterThanOrEqual(1);
+			for (const item of result.errorOutput) {
+				expect(item.json.error).toMatch(
+					/no final answer to CreateGiftCard .*Rate exceeded.*Safe to retry/,
+				);
+				expect(item.json.details).toMatchObject({ retryable: true });
+			}
+			expect(sandbox().stats().doubleDebits).toEqual([]);
+		} finally {
+			sandbox().configure({
+				rateLimit: { requestsPerSecond: 2, burst: 2, availableFundsPerSecond: 1 },
+			});
+		}
+	});
 });
 
 describe('retries: an endpoint nobody answers', () => {

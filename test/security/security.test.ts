@@ -146,9 +146,10 @@ const SCENARIOS: Scenario[] = [
 		credential: { accessKeyId: 'AKIAUNKNOWNKEY000001' },
 	},
 	{
-		what: 'throttling until the retries run out',
+		what: 'throttling until the retry budget runs out',
 		sandboxConfig: { rateLimit: { requestsPerSecond: 1, burst: 1, availableFundsPerSecond: 1 } },
-		parameters: create({ maxRetries: 0 }),
+		// Throttles do not use up Max Retries; the retry budget (1 s) ends them.
+		parameters: create({ retryBudget: 1 }),
 		items: () => Array.from({ length: 6 }, () => ({ key: freshKey('throttled'), amount: 10 })),
 	},
 	{

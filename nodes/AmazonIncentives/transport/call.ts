@@ -1,4 +1,4 @@
-import { FUNDS_REQUESTS_PER_SECOND, RETRY_BASE_DELAY_MS } from '../defaults';
+import { REQUEST_HOLD_MARGIN_MS, RETRY_BASE_DELAY_MS, THROTTLE_PAUSE_MS } from '../defaults';
 import { type AgcodOperation, type BodyFormat, type JsonObject, encodeBody } from './codec';
 import { type AgcodConnection, operationPath } from './connection';
 import {
@@ -9,7 +9,8 @@ import {
 	redactSecrets,
 } from './errors';
 import { post } from './http';
-import { rateLimiterFor } from './rateLimiter';
+import { slotRequest } from './rateLimiter';
+import { accountBudget, type BudgetLogger } from './sharedBudget';
 import { agcodHeaders, signAgcodRequest } from './signing';
 
 export interface CallOptions {
@@ -24,6 +25,8 @@ export interface CallOptions {
 	/** First back-off step; doubles per attempt, with jitter. */
 	retryBaseDelayMs?: number;
 	log?: (message: string, meta: Record<string, unknown>) => void;
+	/** Where the shared budget says that its Redis went away or came back (n8n's logger). */
+	logger?: BudgetLogger;
 }
 
 export interface CallResult {
@@ -31,6 +34,8 @@ export interface CallResult {
 	attempts: number;
 	/** An activation whose answer was lost was settled with ActivationStatusCheck before it was re-sent. */
 	statusChecked: boolean;
+	/** An earlier call with this request id succeeded (in this process or another sharing the budget). */
+	replay: boolean;
 }
 
 /**
@@ -52,13 +57,9 @@ export class AgcodCallError extends Error {
 	}
 }
 
-/**
- * Amazon's bucket and ours both refill at the account rate. Starting with only half a burst leaves Amazon's
- * bucket half full, so network jitter (requests arriving closer together than they were sent) is absorbed
- * instead of throttled; the sustained rate is unchanged.
- */
-function accountLimiter(key: string, requestsPerSecond: number) {
-	return rateLimiterFor(key, requestsPerSecond, Math.max(1, Math.floor(requestsPerSecond / 2)));
+/** The budget is per account: endpoint and partner. */
+function accountOf(connection: AgcodConnection): string {
+	return `${connection.baseUrl.origin}|${connection.partnerId}`;
 }
 
 async function attemptOnce(
@@ -68,15 +69,12 @@ async function attemptOnce(
 	requestId: string | undefined,
 	options: CallOptions,
 ): Promise<AttemptOutcome> {
-	const limiterKey = `${connection.baseUrl.origin}|${connection.partnerId}`;
-	const now = Date.now();
-	let wait = accountLimiter(limiterKey, options.requestsPerSecond).reserve(now);
-	if (operation === 'GetAvailableFunds')
-		wait = Math.max(
-			wait,
-			rateLimiterFor(`${limiterKey}|GetAvailableFunds`, FUNDS_REQUESTS_PER_SECOND, 1).reserve(now),
-		);
-	if (wait > 0) await sleep(wait);
+	const budget = accountBudget(options.logger);
+	const account = accountOf(connection);
+	await budget.acquireSlot(
+		account,
+		slotRequest(options.requestsPerSecond, operation === 'GetAvailableFunds'),
+	);
 
 	// Signed per attempt: a fresh x-amz-date, the identical body.
 	const path = operationPath(connection, operation);
@@ -105,8 +103,8 @@ async function attemptOnce(
 	if ('message' in outcome)
 		outcome.message = redactSecrets(outcome.message, connection.secretAccessKey);
 	if (outcome.kind === 'throttled')
-		// Everyone sharing this account backs off, not only the request that was refused.
-		accountLimiter(limiterKey, options.requestsPerSecond).pause(Date.now(), 1000);
+		// Everyone sharing this account backs off, also those already holding a slot, in every process.
+		await budget.pause(account, THROTTLE_PAUSE_MS);
 	return outcome;
 }
 
@@ -114,16 +112,19 @@ function sleep(ms: number): Promise<void> {
 	return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Exponential back-off with jitter; throttling starts at 1 s because the account's budget is per second. */
-function backoffMs(attempt: number, kind: AttemptOutcome['kind'], baseMs: number): number {
-	const base = kind === 'throttled' ? Math.max(1000, baseMs) : baseMs;
-	const ceiling = Math.min(kind === 'throttled' ? 10_000 : 5_000, base * 2 ** (attempt - 1));
+/**
+ * Exponential back-off with jitter for answers that are not final yet. A throttle needs none of its own: the
+ * account's pause and the shared queue space the re-send.
+ */
+function backoffMs(retry: number, baseMs: number): number {
+	const ceiling = Math.min(5_000, baseMs * 2 ** (retry - 1));
 	return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
 /**
  * Sends one AGCOD operation until it gets a final answer: RESEND, throttling, timeouts, connection errors,
- * 5xx and unreadable answers are re-sent with the identical body (same request id); FAILURE is final.
+ * 5xx and unreadable answers are re-sent with the identical body (same request id); FAILURE is final. While
+ * it runs, its request id is held in every process sharing the budget, so the same id is never in flight twice.
  */
 export async function callAgcod(
 	connection: AgcodConnection,
@@ -132,10 +133,49 @@ export async function callAgcod(
 	requestId: string | undefined,
 	options: CallOptions,
 ): Promise<CallResult> {
-	const payload = encodeBody(operation, body, options.format);
 	const startedAt = Date.now();
+	const lock =
+		requestId === undefined
+			? undefined
+			: await accountBudget(options.logger).lockRequest(
+					accountOf(connection),
+					`${operation}:${requestId}`,
+					options.timeoutMs + REQUEST_HOLD_MARGIN_MS,
+					startedAt + options.retryBudgetMs - options.timeoutMs,
+				);
+	if (requestId !== undefined && !lock)
+		throw new AgcodCallError(
+			operation,
+			requestId,
+			{
+				kind: 'busy',
+				message:
+					'another execution was still sending this request ID when the retry budget ran out',
+			},
+			0,
+		);
+	let succeeded = false;
+	try {
+		const result = await sendUntilFinal(connection, operation, body, requestId, startedAt, options);
+		succeeded = true;
+		return { ...result, replay: lock?.replay ?? false };
+	} finally {
+		await lock?.release(succeeded);
+	}
+}
+
+async function sendUntilFinal(
+	connection: AgcodConnection,
+	operation: AgcodOperation,
+	body: JsonObject,
+	requestId: string | undefined,
+	startedAt: number,
+	options: CallOptions,
+): Promise<Omit<CallResult, 'replay'>> {
+	const payload = encodeBody(operation, body, options.format);
 	const log = options.log ?? (() => undefined);
 	let statusChecked = false;
+	let retries = 0;
 
 	for (let attempt = 1; ; attempt++) {
 		const outcome = await attemptOnce(connection, operation, payload, requestId, options);
@@ -153,9 +193,14 @@ export async function callAgcod(
 		if (!isRetryable(outcome.kind))
 			throw new AgcodCallError(operation, requestId, outcome, attempt);
 
-		const delay = backoffMs(attempt, outcome.kind, options.retryBaseDelayMs ?? RETRY_BASE_DELAY_MS);
+		// A throttle proves that nothing happened: it costs time from the retry budget, not one of the retries.
+		const throttled = outcome.kind === 'throttled';
+		if (!throttled) retries++;
+		const delay = throttled
+			? 0
+			: backoffMs(retries, options.retryBaseDelayMs ?? RETRY_BASE_DELAY_MS);
 		const outOfBudget = Date.now() - startedAt + delay + options.timeoutMs > options.retryBudgetMs;
-		if (attempt > options.maxRetries || outOfBudget)
+		if (retries > options.maxRetries || outOfBudget)
 			throw new AgcodCallError(operation, requestId, outcome, attempt);
 
 		if (operation === 'ActivateGiftCard' && isAmbiguous(outcome)) {

@@ -24,7 +24,9 @@ export type AttemptOutcome =
 	| { kind: 'throttled'; httpStatus: number; message: string }
 	| { kind: 'auth'; httpStatus: number; message: string }
 	| { kind: 'server' | 'malformed' | 'client'; httpStatus: number; message: string }
-	| { kind: 'timeout' | 'connection' | 'tls'; message: string; code?: string };
+	| { kind: 'timeout' | 'connection' | 'tls'; message: string; code?: string }
+	/** Nothing was sent: another execution held this request id for the whole retry budget. */
+	| { kind: 'busy'; message: string };
 
 export type OutcomeKind = AttemptOutcome['kind'];
 
@@ -35,6 +37,7 @@ const RETRYABLE: ReadonlySet<OutcomeKind> = new Set<OutcomeKind>([
 	'malformed',
 	'timeout',
 	'connection',
+	'busy',
 ]);
 
 export function isRetryable(kind: OutcomeKind): boolean {

@@ -14,6 +14,8 @@
  * let a busy process starve the others; a sliding-window counter needs one entry per request.
  */
 
+import { FUNDS_REQUESTS_PER_SECOND } from '../defaults';
+
 export interface SlotRequest {
 	/** The share of the account's time one request uses: 1000 / requests per second. */
 	intervalMs: number;
@@ -42,8 +44,7 @@ export function slotRequest(requestsPerSecond: number, isAvailableFunds: boolean
 	return {
 		intervalMs,
 		toleranceMs: intervalMs * (burst - 1),
-		// GetAvailableFunds allows 1/s with no burst at all: a 10% margin keeps jitter from tripping it.
-		fundsIntervalMs: isAvailableFunds ? 1100 : 0,
+		fundsIntervalMs: isAvailableFunds ? 1000 / FUNDS_REQUESTS_PER_SECOND : 0,
 	};
 }
 
