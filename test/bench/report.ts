@@ -1,6 +1,8 @@
 /** Benchmark results: their JSON shape, the Markdown table, and the README block between the markers. */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
+import { modeLabel, type QueueModeResults } from './queueMode';
+
 export interface ThroughputRow {
 	client: string;
 	items: number;
@@ -58,6 +60,8 @@ export interface BenchResults {
 	};
 	cpu: { items: number; runs: number; pacing: string; transport: string; rows: CpuRow[] };
 	memory: { requestsPerSecond: number; rows: MemoryRow[] };
+	/** Absent when the run skipped queue mode (--no-queue). */
+	queue?: QueueModeResults;
 	targets: Array<{ target: string; measured: string; met: boolean }>;
 }
 
@@ -113,10 +117,26 @@ export function renderMarkdown(results: BenchResults): string {
 		lines.push(
 			`| ${row.client} | ${row.items} | ${row.succeeded} | ${seconds(row.wallMs)} | ${megabytes(row.rssDeltaBytes)} | ${megabytes(row.heapUsedDeltaBytes)} | ${megabytes(row.retainedHeapBytes)} |`,
 		);
+	if (results.queue) renderQueueMode(results.queue, lines);
 	lines.push('', '**Targets**', '', '| Target | Measured | Met |', '|---|---|---|');
 	for (const target of results.targets)
 		lines.push(`| ${target.target} | ${target.measured} | ${target.met ? 'yes' : '**no**'} |`);
 	return lines.join('\n');
+}
+
+function renderQueueMode(queue: QueueModeResults, lines: string[]): void {
+	const first = queue.rows[0];
+	lines.push(
+		'',
+		`**Queue mode** (n8n ${queue.n8nVersion}: Postgres, Redis, \`n8n start\` and N \`n8n worker\` processes, the package installed from its tarball; ${first ? `${first.executions / first.workers} executions per worker × ${first.cardsPerExecution} cards` : 'no runs'}, fired at once through a production webhook; the sandbox in a child process at ${queue.limit} req/s with ${queue.latencyMs} ms latency; executions without Continue On Fail). *Shared budget* is the default in queue mode; *per process* and *manual division* turn it off (\`AMAZON_INCENTIVES_SHARED_BUDGET=off\`) with Requests Per Second at the account's limit or at the limit divided by the workers. Aggregate: successful requests per second between the first and the last one, ÷ the limit. Worker CPU: the worker processes and their task runners, per card issued.`,
+		'',
+		'| Workers | Budget | Cards issued | Failed executions | Throttled | Aggregate vs limit | Busiest second | Wall | Worker CPU/card |',
+		'|---|---|---|---|---|---|---|---|---|',
+	);
+	for (const row of queue.rows)
+		lines.push(
+			`| ${row.workers} | ${modeLabel(row)} | ${row.cardsIssued}/${row.executions * row.cardsPerExecution} | ${row.failedExecutions} of ${row.executions} | ${row.throttled} of ${row.requests} | ${row.mode === 'shared' ? `**${row.aggregateRatio.toFixed(3)}**` : row.aggregateRatio.toFixed(3)} | ${row.busiestSecond} | ${seconds(row.wallMs)} | ${micros(row.workerCpuMicrosPerCard)} |`,
+		);
 }
 
 export const README_START = '<!-- bench:start -->';

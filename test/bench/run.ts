@@ -7,6 +7,7 @@
  *
  *   npm run bench                 full run (about 10 minutes; the sequential peer alone takes ~2.5)
  *   npm run bench -- --quick      small counts for a smoke run; writes to the temp folder, not results/ or README
+ *   npm run bench -- --no-queue   without the queue-mode section (which needs n8n, Postgres and Redis)
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
@@ -37,6 +38,7 @@ import {
 	renderMarkdown,
 	updateReadmeBlock,
 } from './report';
+import { measureQueueMode, type QueueModePlan, type QueueModeResults } from './queueMode';
 import { REPO_ROOT, type SandboxChild, runScriptChild, startSandboxChild } from './sandboxChild';
 
 const ACCOUNT_LIMIT = 10;
@@ -59,6 +61,7 @@ interface Plan {
 	/** Per client; V8 keeps optimising for the first couple of thousand requests. */
 	cpuWarmupItems: number;
 	memoryItems: number;
+	queue: QueueModePlan;
 	quick: boolean;
 }
 
@@ -69,6 +72,7 @@ const FULL: Plan = {
 	cpuRuns: 7,
 	cpuWarmupItems: 1500,
 	memoryItems: 10_000,
+	queue: { workerCounts: [1, 2, 4], executionsPerWorker: 2, cardsPerExecution: 50 },
 	quick: false,
 };
 const QUICK: Plan = {
@@ -78,6 +82,7 @@ const QUICK: Plan = {
 	cpuRuns: 2,
 	cpuWarmupItems: 200,
 	memoryItems: 500,
+	queue: { workerCounts: [1, 2], executionsPerWorker: 2, cardsPerExecution: 10 },
 	quick: true,
 };
 
@@ -316,6 +321,27 @@ async function measureMemory(sandbox: SandboxChild, count: number): Promise<Memo
 	return rows;
 }
 
+/** Queue mode with the shared budget: the targets of the single process, on every worker count measured. */
+function queueTargets(queue: QueueModeResults | undefined): BenchResults['targets'] {
+	if (!queue) return [];
+	return queue.rows
+		.filter((row) => row.mode === 'shared' && row.workers > 1)
+		.map((row) => {
+			const throttleShare = row.throttled / Math.max(1, row.requests);
+			const cards = row.executions * row.cardsPerExecution;
+			return {
+				target: `queue mode, ${row.workers} workers, shared budget: ≥ 0.95 of the limit, ≤ 1% throttled, every execution succeeds, one card per item`,
+				measured: `${row.aggregateRatio.toFixed(3)}, ${row.throttled} of ${row.requests} throttled, ${row.failedExecutions} failed, ${row.cardsIssued}/${cards} cards, ${row.doubleDebits} double debits`,
+				met:
+					row.aggregateRatio >= 0.95 &&
+					throttleShare <= 0.01 &&
+					row.failedExecutions === 0 &&
+					row.cardsIssued === cards &&
+					row.doubleDebits === 0,
+			};
+		});
+}
+
 /** HEAD, marked when the working tree differs from it (the numbers then describe uncommitted code). */
 function gitCommit(): string | null {
 	try {
@@ -329,7 +355,9 @@ function gitCommit(): string | null {
 }
 
 async function main(): Promise<void> {
-	const { values } = parseArgs({ options: { quick: { type: 'boolean' } } });
+	const { values } = parseArgs({
+		options: { quick: { type: 'boolean' }, 'no-queue': { type: 'boolean' } },
+	});
 	const plan = values.quick ? QUICK : FULL;
 	const built = loadBuiltNode();
 
@@ -358,6 +386,11 @@ async function main(): Promise<void> {
 		await open.stop();
 	}
 
+	// Queue mode needs the cached n8n, Postgres and Redis (installed on first use).
+	const queue: QueueModeResults | undefined = values['no-queue']
+		? undefined
+		: await measureQueueMode(plan.queue, log);
+
 	const minimal = cpuRows[1];
 	const throttleShare = node.throttled / (node.items + node.resent!);
 	const results: BenchResults = {
@@ -378,6 +411,7 @@ async function main(): Promise<void> {
 			rows: cpuRows,
 		},
 		memory: { requestsPerSecond: FAST_RATE, rows: memoryRows },
+		queue,
 		targets: [
 			{
 				target: 'cards/s ÷ limit ≥ 0.95 (node, 500 items)',
@@ -399,6 +433,7 @@ async function main(): Promise<void> {
 				measured: `${minimal.ratioToBare.toFixed(2)}× (through n8n-core: ${cpuRows[2].ratioToBare.toFixed(2)}×)`,
 				met: minimal.ratioToBare <= 1.5,
 			},
+			...queueTargets(queue),
 		],
 	};
 

@@ -205,6 +205,7 @@ export class N8nInstance {
 	private commandQueue: Promise<unknown> = Promise.resolve();
 
 	private readonly workers = new Set<N8nWorker>();
+	private workersStarted = 0;
 
 	private constructor(
 		readonly userFolder: string,
@@ -605,7 +606,7 @@ export class N8nInstance {
 	async startWorker(
 		options: { concurrency?: number; env?: Record<string, string>; timeoutMs?: number } = {},
 	): Promise<N8nWorker> {
-		const index = this.workers.size + 1;
+		const index = ++this.workersStarted;
 		const env = this.environment({
 			N8N_RUNNERS_BROKER_PORT: String(await findFreePort()),
 			...(options.env ?? {}),
