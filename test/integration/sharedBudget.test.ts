@@ -58,11 +58,15 @@ function budgetOn(port: number, logger = new RecordingLogger()) {
 }
 
 beforeAll(async () => {
+	// On a fresh machine this installs redis-server first.
 	redis = await RedisServer.start();
-});
+}, 600_000);
 
 afterAll(async () => {
-	for (const client of clients) client.disconnect();
+	for (const client of clients) {
+		if (client.status === 'ready') await client.quit();
+		else client.disconnect();
+	}
 	await redis?.dispose();
 });
 

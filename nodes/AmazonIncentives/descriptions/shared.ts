@@ -293,7 +293,7 @@ export const optionsCollection: INodeProperties = {
 			},
 			default: defaultOf('maxRetries'),
 			description:
-				'Re-sends of the identical request after RESEND, throttling, timeouts, connection errors or 5xx answers. Refusals (FAILURE) are never retried.',
+				'Re-sends of the identical request after RESEND, timeouts, connection errors or 5xx answers. Throttled requests are re-sent too and do not count here (only against the retry budget). Refusals (FAILURE) are never retried.',
 		},
 		{
 			displayName: 'Requests Per Second',
@@ -306,7 +306,7 @@ export const optionsCollection: INodeProperties = {
 			},
 			default: defaultOf('requestsPerSecond'),
 			description:
-				"The account's rate limit, shared by every execution in this n8n process (10 for standard accounts). In queue mode divide it by the number of workers.",
+				"The account's rate limit (10 for standard accounts), shared by every execution that uses this account: in this n8n process, and in queue mode by all workers together.",
 		},
 		{
 			displayName: 'Retry Budget (Seconds)',

@@ -59,7 +59,10 @@ export function toNodeError(
 	if ('errorCode' in outcome)
 		Object.assign(details, { errorCode: outcome.errorCode, errorType: outcome.errorType });
 
-	if (error.retryable) {
+	if (outcome.kind === 'busy') {
+		message = `Item ${itemIndex}: nothing was sent: another execution was still sending ${operation} with this request ID when this item's retry budget ran out. Safe to retry.`;
+		description = `Two executions (on this or another n8n worker) carried the same request ID; only one may send it at a time.${idNote} Re-running this item sends the same request ID and gets the original answer.`;
+	} else if (error.retryable) {
 		message = `Item ${itemIndex}: Amazon gave no final answer to ${operation} after ${attempts} attempt(s) (last: ${amazonMessage}). Safe to retry.`;
 		description = `The identical request was sent ${attempts} time(s) within the retry budget.${idNote} Re-running this node (e.g. with Retry On Fail) sends the same request ID, so Amazon cannot issue a second card or debit twice.`;
 	} else if (outcome.kind === 'failure') {

@@ -226,6 +226,7 @@ const LOCK_POLL_MAX_MS = 250;
  */
 export class RedisBudget implements AccountBudget {
 	private connecting: Promise<void> | undefined;
+	private closed = false;
 	private unavailable = false;
 
 	constructor(
@@ -236,6 +237,8 @@ export class RedisBudget implements AccountBudget {
 	) {
 		for (const [name, definition] of Object.entries(SCRIPTS))
 			client.defineCommand(name, definition);
+		// The budget's connection never keeps a process alive on its own (n8n execute, tests).
+		client.on('connect', () => (client as { stream?: { unref?: () => void } }).stream?.unref?.());
 		client.on('ready', () => this.markAvailable());
 		client.on('close', () => this.markUnavailable('connection closed'));
 		// ioredis reports every failed reconnect as an error event; the state change above says it once.
@@ -261,8 +264,15 @@ export class RedisBudget implements AccountBudget {
 		);
 	}
 
+	/** Ends the connection; decisions are then made in this process only. */
+	close(): void {
+		this.closed = true;
+		this.client.disconnect();
+	}
+
 	/** True when Redis can take commands now; connects on first use. */
 	private async usable(): Promise<boolean> {
+		if (this.closed) return false;
 		if (this.client.status === 'ready') return true;
 		if (this.client.status === 'wait') {
 			this.connecting ??= this.client.connect().catch((error: Error) => {
@@ -432,4 +442,10 @@ export function accountBudget(logger?: BudgetLogger): AccountBudget {
 	if (logger) currentLogger = logger;
 	processBudget ??= budgetFromSettings(redisSettingsFromEnvironment());
 	return processBudget;
+}
+
+/** Closes this process' Redis connection, if any; the next use builds the budget from the environment again. */
+export function closeAccountBudget(): void {
+	if (processBudget instanceof RedisBudget) processBudget.close();
+	processBudget = undefined;
 }
