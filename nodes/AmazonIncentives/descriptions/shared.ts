@@ -306,7 +306,7 @@ export const optionsCollection: INodeProperties = {
 			},
 			default: defaultOf('requestsPerSecond'),
 			description:
-				"The account's rate limit (10 for standard accounts), shared by every execution that uses this account: in this n8n process, and in queue mode by all workers together.",
+				"The account's rate limit (10 for standard accounts), shared by every execution that uses this account: in this n8n process, and in queue mode by all workers together",
 		},
 		{
 			displayName: 'Retry Budget (Seconds)',
