@@ -111,8 +111,8 @@ export type ItemOutcome = Record<string, unknown> & {
 	gcId?: string;
 	replay?: boolean;
 	attempts?: number;
-	error?: string;
-	details?: { retryable?: boolean; requestId?: string };
+	/** A failed item (Continue On Fail): what the node says about it. */
+	error?: { message?: string; retryable?: boolean; requestId?: string };
 };
 
 export interface ExecutionAnswer {

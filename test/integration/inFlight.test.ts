@@ -48,10 +48,14 @@ describe('one request per id in flight within a process', () => {
 			);
 			expect(blocked.errorOutput).toHaveLength(1);
 			expect(blocked.errorOutput[0].json).toMatchObject({
-				error: expect.stringMatching(
-					/^Item 0: nothing was sent: another execution was still sending CreateGiftCard with this request ID .*Safe to retry\.$/,
-				),
-				details: { retryable: true, requestId },
+				error: {
+					message: expect.stringMatching(
+						/^Item 0: nothing was sent: another execution was still sending CreateGiftCard with this request ID .*Safe to retry\.$/,
+					),
+					retryable: true,
+					requestId,
+					attempts: 0,
+				},
 			});
 			expect(sandbox().stats().requests).toBe(requestsBefore);
 		} finally {

@@ -347,10 +347,12 @@ describe('retries: throttling', () => {
 			expect(Date.now() - startedAt).toBeLessThan(6000);
 			expect(result.errorOutput.length).toBeGreaterThanOrEqual(1);
 			for (const item of result.errorOutput) {
-				expect(item.json.error).toMatch(
-					/no final answer to CreateGiftCard .*Rate exceeded.*Safe to retry/,
-				);
-				expect(item.json.details).toMatchObject({ retryable: true });
+				expect(item.json.error).toMatchObject({
+					message: expect.stringMatching(
+						/no final answer to CreateGiftCard .*Rate exceeded.*Safe to retry/,
+					),
+					retryable: true,
+				});
 			}
 			expect(sandbox().stats().doubleDebits).toEqual([]);
 		} finally {
