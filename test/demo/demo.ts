@@ -1,14 +1,16 @@
 /**
  * `npm run demo`: a real n8n 2.40.7 with this node, working against the bundled local AGCOD sandbox
- * (no Amazon account needed). It installs Node 24 and n8n into a cache outside the repository on
- * the first run, starts the sandbox and an SMTP sink that receives the workflows' e-mails, installs
- * the package from its `npm pack` tarball the way n8n's community-package installer does, imports
- * the credentials and the four example workflows, and starts n8n with an owner account ready to
- * log in. Ctrl-C stops everything.
+ * (no Amazon account needed). It builds the package, installs Node 24 and n8n into a cache outside
+ * the repository on the first run, starts the sandbox and an SMTP sink that receives the workflows'
+ * e-mails, installs the package from its `npm pack` tarball the way n8n's community-package
+ * installer does, imports the credentials and the four example workflows, and starts n8n with an
+ * owner account ready to log in. Ctrl-C, or SIGTERM/SIGINT/SIGHUP to the `npm run demo` process,
+ * stops everything.
  *
  * `npm run demo -- --headless` does the same setup, runs the referral example once with
  * `n8n execute`, prints the cards issued and the sandbox's counters, and exits.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -103,7 +105,7 @@ function parseOptions(argv: string[]): DemoOptions | undefined {
 const say = (line = '') => process.stdout.write(`${line}\n`);
 let stepNumber = 0;
 let interactive = false;
-const STEPS = 6;
+const STEPS = 7;
 function step(title: string): void {
 	stepNumber++;
 	say(`\n[${stepNumber}/${STEPS}] ${title}`);
@@ -219,31 +221,124 @@ function printCards(run: N8nRun): number {
 	return issued.length;
 }
 
-/** While n8n runs, Ctrl-C stops everything gracefully; this is set then. */
-let onStopSignal: (() => void) | undefined;
+/** While n8n runs, a stop signal stops everything gracefully; this is set then. */
+let onStopSignal: ((reason: string) => void) | undefined;
 let stopping = false;
+/** The build started by the demo, ended if the demo is stopped while it runs. */
+let build: ChildProcess | undefined;
 
-function handleSignal(): void {
+function stop(reason: string): void {
 	// Ctrl-C reaches this process twice (from the terminal and relayed by tsx): only the first counts.
 	if (stopping) return;
 	stopping = true;
-	if (onStopSignal) onStopSignal();
+	if (onStopSignal) onStopSignal(reason);
 	else {
-		// During setup: exit at once; the n8n processes started so far are killed on exit.
-		say('\nInterrupted.');
+		// During setup: exit at once. The n8n processes and install steps started so far are killed
+		// on exit (n8nInstance.ts, cache.ts); the sandbox and the SMTP sink live in this process.
+		say(`\nInterrupted (${reason}).`);
+		build?.kill('SIGKILL');
 		process.exit(130);
 	}
 }
 
+/** What /proc says about a process: its parent, its state (Z: exited, not yet reaped), its argv. */
+function processInfo(pid: number): { ppid: number; state: string; argv: string[] } | undefined {
+	try {
+		const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+		// The command name (2nd field) is in parentheses and may contain spaces.
+		const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+		return { ppid: Number(ppid), state, argv };
+	} catch {
+		return undefined;
+	}
+}
+
+function isNpm(argv: string[]): boolean {
+	// npm renames its process to "npm run demo"; otherwise it shows as node running npm-cli.js.
+	return (
+		/^npm( |$)/.test(argv[0] ?? '') ||
+		argv.slice(0, 2).some((arg) => /(^|\/)npm(-cli\.js)?$/.test(arg))
+	);
+}
+
+/**
+ * The processes that launched the demo, nearest first: tsx and npm (the `demo` script execs tsx,
+ * so no shell sits between them that would swallow a signal). npm passes SIGINT and SIGTERM on to
+ * tsx, which relays them here; SIGHUP, or a SIGKILL, ends npm without passing anything on. So the
+ * demo also watches its launchers and stops when one is gone. Without npm among the first
+ * ancestors (started through tsx directly, or no /proc), it watches its parent only.
+ */
+function launcherChain(): number[] {
+	const chain: number[] = [];
+	let pid = process.ppid;
+	for (let depth = 0; depth < 6 && pid > 1; depth++) {
+		const info = processInfo(pid);
+		chain.push(pid);
+		if (!info) break;
+		if (isNpm(info.argv)) return chain;
+		pid = info.ppid;
+	}
+	return chain.slice(0, 1);
+}
+
+function watchLaunchers(): void {
+	const parent = process.ppid;
+	const launchers = launcherChain();
+	const timer = setInterval(() => {
+		const gone =
+			process.ppid !== parent ||
+			launchers.some((pid) => {
+				try {
+					process.kill(pid, 0);
+				} catch {
+					return true;
+				}
+				return processInfo(pid)?.state === 'Z';
+			});
+		if (gone) {
+			clearInterval(timer);
+			stop('the process that started the demo ended');
+		}
+	}, 500);
+	timer.unref();
+}
+
+/** `npm run build`, its output shown only when it fails. */
+async function buildPackage(): Promise<void> {
+	const startedAt = Date.now();
+	const output: string[] = [];
+	const code = await new Promise<number | null>((resolve, reject) => {
+		build = spawn('npm', ['run', 'build'], {
+			cwd: repositoryRoot(),
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		build.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
+		build.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
+		build.on('error', reject);
+		build.on('close', (exitCode) => resolve(exitCode));
+	});
+	build = undefined;
+	if (code !== 0) throw new Error(`npm run build failed (exit ${code}):\n${output.join('')}`);
+	say(`    dist/ built in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+}
+
 async function main(argv: string[]): Promise<number> {
-	process.on('SIGINT', handleSignal);
-	process.on('SIGTERM', handleSignal);
 	const options = parseOptions(argv);
 	if (!options) {
 		process.stdout.write(HELP);
 		return 0;
 	}
+	for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+		process.on(signal, () => stop(signal));
+	}
+	// The terminal or pipe may be gone when the demo is stopped; it still cleans up.
+	process.stdout.on('error', () => undefined);
+	watchLaunchers();
 	say('Amazon Incentives for n8n: demo with a local AGCOD sandbox (no Amazon account needed)');
+
+	step('Building the package (npm run build)');
+	await buildPackage();
 
 	step(`Node 24 and n8n ${N8N_VERSION}`);
 	if (readMarker(n8nInstallDir())?.n8nVersion !== N8N_VERSION) {
@@ -386,15 +481,15 @@ async function main(argv: string[]): Promise<number> {
 		say('  Press Ctrl-C to stop.');
 		say('');
 
-		const stopped = await new Promise<'signal' | 'n8n exited'>((resolve) => {
-			onStopSignal = () => resolve('signal');
+		const stopped = await new Promise<{ reason: string } | 'n8n exited'>((resolve) => {
+			onStopSignal = (reason) => resolve({ reason });
 			void n8n!.serverExit().then(() => resolve('n8n exited'));
 		});
 		if (stopped === 'n8n exited') {
 			say(`\nn8n stopped unexpectedly; see ${n8n.serverLogPath()}`);
 			return 1;
 		}
-		say('\nStopping n8n, the SMTP sink and the sandbox …');
+		say(`\nStopping n8n, the SMTP sink and the sandbox (${stopped.reason}) …`);
 		printStats(sandbox);
 		return 0;
 	} finally {

@@ -7,7 +7,7 @@
  * interrupted install is redone) and guarded by a lock directory, so parallel callers (jest
  * globalSetup, `.ci/run`, the demo) never race.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -199,6 +199,22 @@ interface StepOptions {
 	logFile: string;
 }
 
+/**
+ * Install steps still running, each in its own process group (npm starts compilers and scripts of
+ * its own). They are ended when this process exits first, e.g. a demo stopped during its first run:
+ * the install is redone next time, as its completion marker was never written.
+ */
+const runningSteps = new Set<ChildProcess>();
+process.on('exit', () => {
+	for (const child of runningSteps) {
+		try {
+			if (child.pid) process.kill(-child.pid, 'SIGKILL');
+		} catch {
+			// Already gone.
+		}
+	}
+});
+
 /** Runs one install step, streaming its output to a log file, with timing and a heartbeat. */
 export async function runStep(
 	label: string,
@@ -229,8 +245,11 @@ export async function runStep(
 			const child = spawn(command, args, {
 				cwd: options.cwd,
 				env: options.env ?? childProcessEnv(),
+				detached: true,
 				stdio: ['ignore', 'pipe', 'pipe'],
 			});
+			runningSteps.add(child);
+			child.on('close', () => runningSteps.delete(child));
 			child.stdout.on('data', collect);
 			child.stderr.on('data', collect);
 			child.on('error', reject);

@@ -1,11 +1,12 @@
 /**
  * The README's main command works: `npm run demo -- --headless` builds, sets everything up and
- * prints the cards the referral example issued; `npm run demo` (here started through tsx, the build
- * being done) serves an n8n a newcomer can log in to with the printed account, with the examples
- * imported and active, and stops cleanly on Ctrl-C.
+ * prints the cards the referral example issued; `npm run demo` serves an n8n a newcomer can log in
+ * to with the printed account, with the examples imported and active, and stops cleanly on Ctrl-C
+ * and on any ordinary stop signal sent to the `npm run demo` process alone; `--help` answers at once.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -58,6 +59,51 @@ function killGroup(demo: DemoProcess | undefined): void {
 	}
 }
 
+/** What /proc says about a process, or undefined when it is gone (or exited, not yet reaped). */
+function liveProcess(pid: number): { ppid: number; command: string } | undefined {
+	try {
+		const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+		const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		if (state === 'Z') return undefined;
+		const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+		return { ppid: Number(ppid), command };
+	} catch {
+		return undefined;
+	}
+}
+
+/** Every process descended from `root` (children, grandchildren …), read from /proc. */
+function descendants(root: number): Array<{ pid: number; command: string }> {
+	const all = fs
+		.readdirSync('/proc')
+		.filter((name) => /^\d+$/.test(name))
+		.map((name) => ({ pid: Number(name), info: liveProcess(Number(name)) }));
+	const found: Array<{ pid: number; command: string }> = [];
+	const parents = new Set([root]);
+	for (let added = true; added;) {
+		added = false;
+		for (const { pid, info } of all) {
+			if (info && parents.has(info.ppid) && !parents.has(pid)) {
+				parents.add(pid);
+				found.push({ pid, command: info.command });
+				added = true;
+			}
+		}
+	}
+	return found;
+}
+
+async function isListening(port: number): Promise<boolean> {
+	return await new Promise<boolean>((resolve) => {
+		const socket = net.connect({ port, host: '127.0.0.1' });
+		socket.once('connect', () => {
+			socket.destroy();
+			resolve(true);
+		});
+		socket.once('error', () => resolve(false));
+	});
+}
+
 describe('the demo', () => {
 	let userFolder: string;
 	let demo: DemoProcess | undefined;
@@ -104,6 +150,80 @@ describe('the demo', () => {
 		// It used the folder it was given, not the repository's .n8n-demo.
 		expect(fs.existsSync(path.join(userFolder, '.n8n', 'database.sqlite'))).toBe(true);
 	});
+
+	it('npm run demo -- --help prints the usage at once, without building', async () => {
+		const built = path.join(repositoryRoot(), 'dist', 'nodes', 'AmazonIncentives');
+		const builtFile = path.join(built, 'AmazonIncentives.node.js');
+		const before = fs.statSync(builtFile).mtimeMs;
+		demo = startDemo('npm', ['run', 'demo', '--', '--help']);
+		expect(await demo.exit).toBe(0);
+		expect(demo.output()).toContain('Usage: npm run demo -- [options]');
+		expect(demo.output()).toContain('--headless');
+		expect(demo.output()).not.toContain('Building');
+		expect(fs.statSync(builtFile).mtimeMs).toBe(before);
+	});
+
+	it.each(['SIGTERM', 'SIGHUP', 'SIGINT'] as const)(
+		'%s to the npm run demo process alone stops tsx, n8n, its task runner, the sandbox and the SMTP sink',
+		async (signal) => {
+			const [port, sandboxPort, smtpPort] = [
+				await findFreePort(),
+				await findFreePort(),
+				await findFreePort(),
+			];
+			demo = startDemo('npm', [
+				'run',
+				'demo',
+				'--',
+				'--port',
+				String(port),
+				'--sandbox-port',
+				String(sandboxPort),
+				'--smtp-port',
+				String(smtpPort),
+				'--user-folder',
+				userFolder,
+			]);
+			await waitForOutput(demo, /n8n is running\. Open /, 180_000);
+			const npmPid = demo.child.pid as number;
+			const processes = descendants(npmPid);
+			const commands = processes.map((process) => process.command);
+			expect(commands).toEqual(
+				expect.arrayContaining([
+					expect.stringMatching(/tsx.*test\/demo\/demo\.ts/),
+					expect.stringMatching(/n8n start$/),
+					expect.stringMatching(/task-runner|runners/),
+				]),
+			);
+			const ports = [port, sandboxPort, smtpPort];
+			for (const listening of ports) expect(await isListening(listening)).toBe(true);
+
+			// Only npm's PID, as a process manager or `kill <pid>` would do it (not the group).
+			process.kill(npmPid, signal);
+			// 'close' comes when every process holding npm's output pipes (npm, sh, tsx, demo) is gone.
+			let timer: NodeJS.Timeout | undefined;
+			const closed = await Promise.race([
+				demo.exit.then(() => 'closed'),
+				new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 60_000))),
+			]);
+			clearTimeout(timer);
+			expect({ closed, tail: closed === 'closed' ? '' : demo.output().slice(-2000) }).toEqual({
+				closed: 'closed',
+				tail: '',
+			});
+			const deadline = Date.now() + 20_000;
+			let alive = processes.filter(({ pid }) => liveProcess(pid));
+			let busy = ports;
+			while ((alive.length > 0 || busy.length > 0) && Date.now() < deadline) {
+				await new Promise((resolve) => setTimeout(resolve, 250));
+				alive = processes.filter(({ pid }) => liveProcess(pid));
+				busy = [];
+				for (const listening of ports) if (await isListening(listening)) busy.push(listening);
+			}
+			expect({ alive, busy }).toEqual({ alive: [], busy: [] });
+			expect(demo.output()).toContain('Stopped cleanly.');
+		},
+	);
 
 	it('refuses to recreate a user folder it did not create', async () => {
 		const precious = path.join(userFolder, 'precious.txt');
