@@ -38,6 +38,7 @@ import {
 	exampleCredentials,
 	examplesDir,
 	readWorkflowFile,
+	posToken,
 	WEBHOOK_SECRET_HEADER,
 } from '../e2e/workflows';
 
@@ -48,6 +49,7 @@ export const DEMO_OWNER = {
 	lastName: 'Owner',
 };
 export const DEMO_WEBHOOK_SECRET = 'demo-webhook-secret';
+export const DEMO_POS_SIGNING_KEY = 'demo-pos-signing-key';
 const DEFAULTS = { port: 5678, sandboxPort: 8089, smtpPort: 2525, host: '127.0.0.1' };
 
 interface DemoOptions {
@@ -198,7 +200,8 @@ type Json = Record<string, any>;
 
 /** Prints the cards of a referral run; returns how many were issued. */
 function printCards(run: N8nRun): number {
-	const referrals = (run.nodes.Referral?.outputs[0] ?? []) as Json[];
+	// The referrals that passed the check, in the order the node received them.
+	const referrals = (run.nodes['Valid request?']?.outputs[0] ?? []) as Json[];
 	const [issued = [], failed = []] = run.nodes['Issue gift card']?.items ?? [];
 	// n8n's paired items lead each card back to its referral, also when some items failed.
 	const referralOf = (item: { pairedItem?: unknown }) => {
@@ -411,11 +414,14 @@ async function main(argv: string[]): Promise<number> {
 		);
 
 		step('Credentials and the example workflows');
-		await n8n.importCredentials(exampleCredentials(sandbox, smtp, DEMO_WEBHOOK_SECRET));
+		await n8n.importCredentials(
+			exampleCredentials(sandbox, smtp, DEMO_WEBHOOK_SECRET, DEMO_POS_SIGNING_KEY),
+		);
 		say('    credentials: "Amazon Incentives account" → the sandbox, "SMTP account" → the sink,');
 		say(
-			`                 "Webhook secret" → header ${WEBHOOK_SECRET_HEADER}: ${DEMO_WEBHOOK_SECRET}`,
+			`                 "Webhook secret" → header ${WEBHOOK_SECRET_HEADER}: ${DEMO_WEBHOOK_SECRET},`,
 		);
+		say(`                 "POS signing key" → JWT (HS256) key: ${DEMO_POS_SIGNING_KEY}`);
 		const exampleNames = Object.values(EXAMPLE_FILES);
 		const ids = await n8n.importWorkflows(
 			exampleNames.map((file) => path.join(examplesDir(), file)),
@@ -457,26 +463,42 @@ async function main(argv: string[]): Promise<number> {
 			options.host === '0.0.0.0' || options.host === '127.0.0.1' ? 'localhost' : options.host;
 		const url = `http://${shownHost}:${server.port}`;
 		const webhook = (webhookPath: string) => `${url}/webhook/${webhookPath}`;
+		const secretHeader = `-H '${WEBHOOK_SECRET_HEADER}: ${DEMO_WEBHOOK_SECRET}'`;
+		const json = `-H 'Content-Type: application/json'`;
+		const posTokenMinutes = 30;
+		const saleToken = posToken(DEMO_POS_SIGNING_KEY, { saleId: 'S-1001' }, posTokenMinutes * 60);
 		say('');
 		say(`  n8n is running. Open ${url}`);
 		say(`  Log in as ${DEMO_OWNER.email} with password ${DEMO_OWNER.password}`);
 		say('');
 		say('  The referral, bulk-issuance and point-of-sale examples are active. Try:');
 		say(
-			`    curl -s -X POST ${webhook(EXAMPLE_WEBHOOK_PATHS.referralReward)} -H '${WEBHOOK_SECRET_HEADER}: ${DEMO_WEBHOOK_SECRET}' ` +
-				`-H 'Content-Type: application/json' -d '{"referralId":"ref-42","email":"friend@example.com","name":"Sam"}'`,
+			`    curl -s -X POST ${webhook(EXAMPLE_WEBHOOK_PATHS.referralReward)} ${secretHeader} ${json} ` +
+				`-d '{"referralId":"ref-42","email":"friend@example.com","name":"Sam"}'`,
 		);
 		say(
 			`    printf 'rewardId,email,name,amount\\nb-1,ada@example.com,Ada,25\\n' > rewards.csv && curl -s ${webhook(EXAMPLE_WEBHOOK_PATHS.bulkIssuance)} ` +
-				`-H '${WEBHOOK_SECRET_HEADER}: ${DEMO_WEBHOOK_SECRET}' -F file=@rewards.csv`,
+				`${secretHeader} -F file=@rewards.csv`,
 		);
 		say(
-			`    curl -s -X POST ${webhook(EXAMPLE_WEBHOOK_PATHS.posActivate)} -H '${WEBHOOK_SECRET_HEADER}: ${DEMO_WEBHOOK_SECRET}' ` +
-				`-H 'Content-Type: application/json' -d '{"saleId":"S-1001","cardNumber":"1400000005567585358","amount":50,"storeId":"STORE042"}'`,
+			`    curl -s -X POST ${webhook(EXAMPLE_WEBHOOK_PATHS.posActivate)} -H 'Authorization: Bearer ${saleToken}' ${json} ` +
+				`-d '{"saleId":"S-1001","cardNumber":"1400000005567585358","amount":50,"storeId":"STORE042"}'`,
 		);
 		say(
-			'  In the editor, open "daily low-balance alert" or "referral reward" and click "Execute workflow".',
+			`    (the till signs each call: this token is for sale S-1001 only and expires in ${posTokenMinutes} minutes)`,
 		);
+		say('');
+		say(
+			'  In the editor, "Execute workflow" on the referral example waits for one call to its test URL:',
+		);
+		say(
+			`    curl -s -X POST ${url}/webhook-test/${EXAMPLE_WEBHOOK_PATHS.referralReward} ${secretHeader} ${json} ` +
+				`-d '{"referralId":"ref-43","email":"friend@example.com","name":"Kim"}'`,
+		);
+		say(
+			'  To run its three sample referrals instead, choose "Try it" in the menu next to the button.',
+		);
+		say('  The daily low-balance alert runs at once.');
 		say(`  Sandbox counters: ${sandbox.url}/__sandbox/stats   n8n log: ${n8n.serverLogPath()}`);
 		say('  Press Ctrl-C to stop.');
 		say('');

@@ -306,6 +306,7 @@ describe('the demo', () => {
 			[
 				'amazonIncentivesApi:Amazon Incentives account',
 				'httpHeaderAuth:Webhook secret',
+				'jwtAuth:POS signing key',
 				'smtp:SMTP account',
 			],
 		);
@@ -323,6 +324,34 @@ describe('the demo', () => {
 			/\[smtp\] e-mail to friend@example\.com: "Your 10 USD Amazon gift card", claim code \*{4}-\*{6}-[A-Z0-9]{4}/,
 			15_000,
 		);
+
+		// "Execute workflow" in the editor starts the referral example from its webhook (n8n picks a
+		// webhook trigger over a manual one) and waits for a call to the test URL; the printed test
+		// curl line makes that call.
+		const [, testUrl, testHeader, testSecret, testBody] = await waitForOutput(
+			demo,
+			/curl -s -X POST (\S+\/webhook-test\/\S+) -H '([^:]+): ([^']+)' -H 'Content-Type: application\/json' -d '([^']+)'/,
+			1000,
+		);
+		const referralWorkflow = workflows.find(
+			(workflow) =>
+				workflow.name ===
+				readWorkflowFile(path.join(examplesDir(), EXAMPLE_FILES.referralReward)).name,
+		);
+		const listen = await fetch(`${base}/rest/workflows/${referralWorkflow?.id}/run`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json', cookie, 'browser-id': browserId },
+			body: JSON.stringify({ triggerToStartFrom: { name: 'Referral webhook' } }),
+		});
+		expect(listen.status).toBe(200);
+		expect(await listen.json()).toEqual({ data: { waitingForWebhook: true } });
+		const testCall = await fetch(testUrl.replace(/^http:\/\/localhost:/, 'http://127.0.0.1:'), {
+			method: 'POST',
+			headers: { 'content-type': 'application/json', [testHeader]: testSecret },
+			body: testBody,
+		});
+		expect(testCall.status).toBe(200);
+		expect(await testCall.json()).toMatchObject({ status: 'sent', referralId: 'ref-43' });
 
 		// Ctrl-C: the terminal signals the whole process group.
 		process.kill(-(demo.child.pid as number), 'SIGINT');

@@ -23,6 +23,7 @@ import {
 	exampleCredentials,
 	examplesDir,
 	exampleWorkflowFiles,
+	posToken,
 	readWorkflowFile,
 	WEBHOOK_SECRET_HEADER,
 } from './workflows';
@@ -31,16 +32,17 @@ import {
 type Json = Record<string, any>;
 
 const WEBHOOK_SECRET = `e2e-${randomBytes(12).toString('hex')}`;
+const POS_SIGNING_KEY = `e2e-pos-${randomBytes(24).toString('hex')}`;
 const DERIVED_REQUEST_ID = /^Awssb[A-Za-z0-9]{35}$/;
 const CLAIM_CODE = /[A-Z0-9]{4}-[A-Z0-9]{6}-[A-Z0-9]{4}/g;
 
 /**
  * n8n creates an execution row (with the trigger's input) when a webhook run starts; with "save no
  * data" it deletes the row when the run ends, which can be just after the webhook has answered, and
- * prunes it for good later. Waits for the deletion, then checks that no claim code ever reached the
- * database files, not even in freed pages.
+ * prunes it for good later. Waits for the deletion, then checks that none of the given values (claim
+ * codes, keys) ever reached the database files, not even in freed pages or the write-ahead log.
  */
-async function expectNothingStored(n8n: N8nInstance, workflowId: string, claimCodes: string[]) {
+async function expectNothingStored(n8n: N8nInstance, workflowId: string, values: string[]) {
 	const deadline = Date.now() + 20_000;
 	while ((await n8n.readStoredExecution(workflowId)) !== undefined) {
 		if (Date.now() > deadline) {
@@ -53,13 +55,14 @@ async function expectNothingStored(n8n: N8nInstance, workflowId: string, claimCo
 		.readdirSync(databaseDir)
 		.filter((name) => name.startsWith('database.sqlite'));
 	expect(databaseFiles).toContain('database.sqlite');
-	expect(claimCodes.length).toBeGreaterThan(0);
+	expect(values.length).toBeGreaterThan(0);
 	for (const file of databaseFiles) {
 		const bytes = fs.readFileSync(path.join(databaseDir, file)).toString('latin1');
-		for (const code of claimCodes) {
-			expect({ file, containsClaimCode: bytes.includes(code) }).toEqual({
+		for (const value of values) {
+			expect({ file, value, stored: bytes.includes(value) }).toEqual({
 				file,
-				containsClaimCode: false,
+				value,
+				stored: false,
 			});
 		}
 	}
@@ -116,7 +119,7 @@ describe(`the example workflows, imported unchanged into ${lineLabel(lineUnderTe
 		});
 		smtp = await startSmtpSink();
 		n8n = await N8nInstance.create({ packageLoading: 'communityPackage' });
-		await n8n.importCredentials(exampleCredentials(sandbox, smtp, WEBHOOK_SECRET));
+		await n8n.importCredentials(exampleCredentials(sandbox, smtp, WEBHOOK_SECRET, POS_SIGNING_KEY));
 		const files = exampleWorkflowFiles();
 		const ids = await n8n.importWorkflows(files);
 		files.forEach((file, index) =>
@@ -291,22 +294,38 @@ describe(`the example workflows, imported unchanged into ${lineLabel(lineUnderTe
 			expect(mails[1].text).toContain(`Claim code: ${claimCode}`);
 			expect(stats()).toMatchObject({ cardsIssued: cardsBefore + 1, doubleDebits: [] });
 
-			// No referral id: refused before anything is sent to Amazon.
-			const requestsBeforeBadCall = stats().requests;
-			const bad = await postJson(EXAMPLE_WEBHOOK_PATHS.referralReward, { email: 'x@example.com' });
-			expect(bad.status).toBe(502);
-			expect(bad.json).toMatchObject({ status: 'not-issued', retryable: false });
-			expect(bad.json?.error).toMatch(/invalid idempotencyKey/);
-			expect(stats().requests).toBe(requestsBeforeBadCall);
+			// Bad requests: answered 400 in plain words before anything is sent to Amazon.
+			const requestsBeforeBadCalls = stats().requests;
+			const cardsBeforeBadCalls = stats().cardsIssued;
+			for (const [body, error] of [
+				[{ email: 'x@example.com' }, 'referralId is missing'],
+				[{ referralId: 'ref-43', name: 'Kim' }, 'email is missing'],
+				[{ referralId: 'ref-44', email: 'not-an-address' }, 'email is not an e-mail address'],
+				[{}, 'referralId is missing; email is missing'],
+			] as const) {
+				const bad = await postJson(EXAMPLE_WEBHOOK_PATHS.referralReward, body);
+				expect({ status: bad.status, json: bad.json }).toEqual({
+					status: 400,
+					json: {
+						status: 'invalid-request',
+						referralId: 'referralId' in body ? body.referralId : null,
+						error,
+					},
+				});
+			}
+			expect(stats().requests).toBe(requestsBeforeBadCalls);
+			expect(stats().cardsIssued).toBe(cardsBeforeBadCalls);
+			expect(smtp.messages()).toHaveLength(2);
 
 			// The workflow saves no execution data, so n8n never stores a claim code.
 			await expectNothingStored(n8n, idOf(EXAMPLE_FILES.referralReward), [claimCode as string]);
 		});
 
-		it('bulk issuance: a CSV in, a results CSV out with request ids and gcIds only; re-upload pays nothing twice', async () => {
-			const upload = async (csv: string) => {
+		it('bulk issuance: a bad file is refused whole; a good one gets a results CSV in file order, request ids and gcIds only; re-upload pays nothing twice', async () => {
+			const upload = async (csv: string | undefined) => {
 				const form = new FormData();
-				form.append('file', new Blob([csv], { type: 'text/csv' }), 'rewards.csv');
+				if (csv === undefined) form.append('note', 'no file attached');
+				else form.append('file', new Blob([csv], { type: 'text/csv' }), 'rewards.csv');
 				const response = await fetch(
 					`${server.url}/webhook/${EXAMPLE_WEBHOOK_PATHS.bulkIssuance}`,
 					{
@@ -321,30 +340,75 @@ describe(`the example workflows, imported unchanged into ${lineLabel(lineUnderTe
 					text: await response.text(),
 				};
 			};
+			const header = 'rewardId,email,name,amount';
+			const requestsBefore = sandbox.stats().requests;
+			const cardsBefore = sandbox.stats().cardsIssued;
+
+			// One bad row refuses the whole file: nothing is sent, every row is reported in order.
+			const refused = await upload(
+				[
+					header,
+					'b-1,ana@example.com,Ana,25',
+					'b-2,,Bo,10',
+					'b-3,cy@example.com,Cy,5000',
+					'b-1,di@example.com,Di,7',
+					',ed@example.com,Ed,abc',
+				].join('\n'),
+			);
+			expect(refused.status).toBe(400);
+			expect(refused.type).toMatch(/^text\/csv/);
+			expect(
+				parseCsv(refused.text).map((row) => [row.row, row.rewardId, row.status, row.error]),
+			).toEqual([
+				['1', 'b-1', 'not sent', expect.stringMatching(/other rows are invalid/)],
+				['2', 'b-2', 'invalid', 'email is missing'],
+				['3', 'b-3', 'invalid', 'amount must be 0.01 to 2000 USD with at most 2 decimals'],
+				['4', 'b-1', 'invalid', 'rewardId b-1 appears more than once'],
+				[
+					'5',
+					'',
+					'invalid',
+					'rewardId is missing; amount must be 0.01 to 2000 USD with at most 2 decimals',
+				],
+			]);
+			const noFile = await upload(undefined);
+			expect(noFile.status).toBe(400);
+			expect(parseCsv(noFile.text)[0].error).toBe(
+				'no file: upload the spreadsheet as a CSV file in the form field "file"',
+			);
+			const empty = await upload(`${header}\n`);
+			expect(empty.status).toBe(400);
+			expect(parseCsv(empty.text)[0].error).toMatch(/the file has no rows/);
+			expect(sandbox.stats().requests).toBe(requestsBefore);
+			expect(smtp.messages()).toEqual([]);
+
+			// A valid file: the row Amazon refuses (more than the account holds) stays in its place.
+			const balance = sandbox.stats().balances.Awssb.amount;
+			expect(balance).toBeLessThan(1999);
+			const tooMuch = String(Math.floor(balance) + 1);
 			const good = [
 				'b-1,ana@example.com,Ana,25',
 				'b-3,cy@example.com,Cy,12.5',
 				'b-4,di@example.com,Di,7',
 			];
-			const csv = [
-				'rewardId,email,name,amount',
-				good[0],
-				'b-2,bo@example.com,Bo,5000',
-				...good.slice(1),
-			].join('\n');
-			const cardsBefore = sandbox.stats().cardsIssued;
-
-			const first = await upload(`${csv}\n`);
+			const rowsIn = [good[0], `b-2,bo@example.com,Bo,${tooMuch}`, ...good.slice(1)];
+			const first = await upload(`${[header, ...rowsIn].join('\n')}\n`);
 			expect(first.status).toBe(200);
 			expect(first.type).toMatch(/^text\/csv/);
-			const rows = new Map(parseCsv(first.text).map((row) => [row.rewardId, row]));
-			expect([...rows.keys()].sort()).toEqual(['b-1', 'b-2', 'b-3', 'b-4']);
+			const rows = parseCsv(first.text);
+			expect(rows.map((row) => [row.row, row.rewardId])).toEqual([
+				['1', 'b-1'],
+				['2', 'b-2'],
+				['3', 'b-3'],
+				['4', 'b-4'],
+			]);
+			const byId = new Map(rows.map((row) => [row.rewardId, row]));
 			for (const [rewardId, amount] of [
 				['b-1', '25'],
 				['b-3', '12.5'],
 				['b-4', '7'],
 			]) {
-				expect(rows.get(rewardId)).toMatchObject({
+				expect(byId.get(rewardId)).toMatchObject({
 					amount,
 					currencyCode: 'USD',
 					status: 'issued and e-mailed',
@@ -353,9 +417,9 @@ describe(`the example workflows, imported unchanged into ${lineLabel(lineUnderTe
 					error: '',
 				});
 			}
-			expect(rows.get('b-2')).toMatchObject({ status: 'not issued', gcId: '', requestId: '' });
-			expect(rows.get('b-2')?.error).toMatch(/amount 5000 USD is outside the allowed range/);
-			expect(Object.keys(rows.get('b-1') ?? {})).not.toContain('gcClaimCode');
+			expect(byId.get('b-2')).toMatchObject({ status: 'not issued', gcId: '', amount: tooMuch });
+			expect(byId.get('b-2')?.error).toMatch(/InsufficientFunds/);
+			expect(Object.keys(rows[0])).not.toContain('gcClaimCode');
 
 			const mails = await smtp.waitForMessages(3);
 			expect(mails.map((mail) => mail.to[0]).sort()).toEqual([
@@ -369,14 +433,13 @@ describe(`the example workflows, imported unchanged into ${lineLabel(lineUnderTe
 			expect(sandbox.stats().cardsIssued).toBe(cardsBefore + 3);
 
 			// The operator uploads the good rows again (say, after a timeout): the same cards come back.
-			const second = await upload(['rewardId,email,name,amount', ...good].join('\n'));
+			const second = await upload([header, ...good].join('\n'));
 			expect(second.status).toBe(200);
-			const again = parseCsv(second.text);
 			expect(
-				again.map((row) => [row.rewardId, row.requestId, row.gcId, row.status]).sort(),
+				parseCsv(second.text).map((row) => [row.rewardId, row.requestId, row.gcId, row.status]),
 			).toEqual(
 				['b-1', 'b-3', 'b-4'].map((id) => {
-					const row = rows.get(id) as Record<string, string>;
+					const row = byId.get(id) as Record<string, string>;
 					return [id, row.requestId, row.gcId, 'issued and e-mailed'];
 				}),
 			);
@@ -384,14 +447,80 @@ describe(`the example workflows, imported unchanged into ${lineLabel(lineUnderTe
 			await expectNothingStored(n8n, idOf(EXAMPLE_FILES.bulkIssuance), claimCodes);
 		});
 
-		it('point of sale: activates once per sale, refuses an invalidated card, deactivates on refund', async () => {
+		it('point of sale: signed calls only, checked first; activates once per sale, refuses an invalidated card, deactivates on refund; the signing key is never stored', async () => {
+			const signed = (claims: Record<string, unknown>, lifetimeSeconds?: number) => ({
+				authorization: `Bearer ${posToken(POS_SIGNING_KEY, claims, lifetimeSeconds)}`,
+			});
+			const post = async (webhookPath: string, body: unknown, headers: Record<string, string>) => {
+				const response = await fetch(`${server.url}/webhook/${webhookPath}`, {
+					method: 'POST',
+					headers: { 'content-type': 'application/json', ...headers },
+					body: JSON.stringify(body),
+				});
+				const text = await response.text();
+				let json: Json | undefined;
+				try {
+					json = JSON.parse(text) as Json;
+				} catch {
+					json = undefined;
+				}
+				return { status: response.status, json };
+			};
+			const activate = (
+				body: Json,
+				headers: Record<string, string> = signed({ saleId: body.saleId }),
+			) => post(EXAMPLE_WEBHOOK_PATHS.posActivate, body, headers);
+			const deactivate = (
+				body: Json,
+				headers: Record<string, string> = signed({ activationRequestId: body.activationRequestId }),
+			) => post(EXAMPLE_WEBHOOK_PATHS.posDeactivate, body, headers);
 			const sale = {
 				saleId: 'S-1001',
 				cardNumber: '1400000005567586395',
 				amount: 50,
 				storeId: 'STORE042',
 			};
-			const activated = await postJson(EXAMPLE_WEBHOOK_PATHS.posActivate, sale);
+			const requestsBefore = sandbox.stats().requests;
+
+			// Unsigned, wrongly signed, expired or another sale's token: nothing reaches Amazon.
+			expect((await activate(sale, {})).status).toBe(401);
+			expect((await activate(sale, { [WEBHOOK_SECRET_HEADER]: WEBHOOK_SECRET })).status).toBe(401);
+			const forged = `Bearer ${posToken('not-the-key', { saleId: sale.saleId })}`;
+			expect((await activate(sale, { authorization: forged })).status).toBe(403);
+			expect((await activate(sale, signed({ saleId: sale.saleId }, -60))).status).toBe(403);
+			for (const [body, headers, error] of [
+				[sale, signed({ saleId: 'S-9999' }), 'the signed token is for another sale (saleId)'],
+				[
+					sale,
+					signed({ saleId: sale.saleId }, 2 * 3600),
+					'the signed token must expire (exp) within an hour',
+				],
+				[
+					{ ...sale, cardNumber: 1400000005567586395 },
+					undefined,
+					'cardNumber must be text (in quotes): as a JSON number it loses digits',
+				],
+				[
+					{ ...sale, cardNumber: '1400-0000' },
+					undefined,
+					'cardNumber must be the 16 or 19 digits printed on the card',
+				],
+				[
+					{ ...sale, amount: -5 },
+					undefined,
+					'amount must be a positive amount in USD with at most 2 decimals, e.g. 50 or 25.50',
+				],
+				[{ ...sale, storeId: '' }, undefined, 'storeId is missing'],
+			] as Array<[Json, Record<string, string> | undefined, string]>) {
+				const refused = await activate(body, headers);
+				expect({ status: refused.status, json: refused.json }).toEqual({
+					status: 400,
+					json: { activated: false, saleId: body.saleId, error },
+				});
+			}
+			expect(sandbox.stats().requests).toBe(requestsBefore);
+
+			const activated = await activate(sale);
 			expect(activated.status).toBe(200);
 			expect(activated.json).toEqual({
 				activated: true,
@@ -402,11 +531,11 @@ describe(`the example workflows, imported unchanged into ${lineLabel(lineUnderTe
 				activationRequestId: expect.stringMatching(DERIVED_REQUEST_ID),
 			});
 			// The till retries after a timeout: the same activation, not a second one.
-			const retried = await postJson(EXAMPLE_WEBHOOK_PATHS.posActivate, sale);
+			const retried = await activate(sale);
 			expect(retried.json).toEqual(activated.json);
 			expect(sandbox.stats().activations).toBe(1);
 
-			const invalidated = await postJson(EXAMPLE_WEBHOOK_PATHS.posActivate, {
+			const invalidated = await activate({
 				...sale,
 				saleId: 'S-1002',
 				cardNumber: '1400000009999990001',
@@ -419,17 +548,26 @@ describe(`the example workflows, imported unchanged into ${lineLabel(lineUnderTe
 			});
 			expect(invalidated.json?.error).toMatch(/Amazon refused ActivateGiftCard/);
 
-			const refunded = await postJson(EXAMPLE_WEBHOOK_PATHS.posDeactivate, {
-				cardNumber: sale.cardNumber,
-				activationRequestId: activated.json?.activationRequestId,
+			const activationRequestId = activated.json?.activationRequestId as string;
+			const otherActivation = await deactivate(
+				{ cardNumber: sale.cardNumber, activationRequestId },
+				signed({ activationRequestId: 'AwssbSomeOtherActivation' }),
+			);
+			expect(otherActivation).toEqual({
+				status: 400,
+				json: {
+					deactivated: false,
+					error: 'the signed token is for another activation (activationRequestId)',
+				},
 			});
+			const refunded = await deactivate({ cardNumber: sale.cardNumber, activationRequestId });
 			expect(refunded.status).toBe(200);
 			expect(refunded.json).toEqual({
 				deactivated: true,
 				cardStatus: 'AwaitingActivation',
-				activationRequestId: activated.json?.activationRequestId,
+				activationRequestId,
 			});
-			const wrongId = await postJson(EXAMPLE_WEBHOOK_PATHS.posDeactivate, {
+			const wrongId = await deactivate({
 				cardNumber: sale.cardNumber,
 				activationRequestId: 'AwssbNotTheActivation1',
 			});
@@ -440,6 +578,9 @@ describe(`the example workflows, imported unchanged into ${lineLabel(lineUnderTe
 				deactivations: 1,
 				doubleDebits: [],
 			});
+			// n8n wrote each call, headers included, into its database when the run started: it holds
+			// tokens for single sales, never the key that signs them; and it keeps no execution.
+			await expectNothingStored(n8n, idOf(EXAMPLE_FILES.posActivation), [POS_SIGNING_KEY]);
 		});
 	});
 });

@@ -7,6 +7,7 @@
  * - `examples/*.json`: the example workflows users import, unchanged.
  * Both reference credentials by name with `id: null`; n8n resolves them by name and type on import.
  */
+import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -23,6 +24,7 @@ export const EXAMPLE_CREDENTIAL_NAMES = {
 	amazonIncentivesApi: 'Amazon Incentives account',
 	smtp: 'SMTP account',
 	httpHeaderAuth: 'Webhook secret',
+	jwtAuth: 'POS signing key',
 } as const;
 
 /** The header the example webhooks check (Header Auth credential "Webhook secret"). */
@@ -88,11 +90,12 @@ export function sandboxCredential(name: string, sandbox: TestEndpoint): N8nCrede
 	return { name, type: 'amazonIncentivesApi', data: endpointCredential(sandbox) };
 }
 
-/** The three credentials the examples use, pointing at a local sandbox and SMTP sink. */
+/** The credentials the examples use, pointing at a local sandbox and SMTP sink. */
 export function exampleCredentials(
 	sandbox: TestEndpoint,
 	smtp: { host: string; port: number },
 	webhookSecret: string,
+	posSigningKey: string,
 ): N8nCredential[] {
 	return [
 		sandboxCredential(EXAMPLE_CREDENTIAL_NAMES.amazonIncentivesApi, sandbox),
@@ -113,5 +116,25 @@ export function exampleCredentials(
 			type: 'httpHeaderAuth',
 			data: { name: WEBHOOK_SECRET_HEADER, value: webhookSecret },
 		},
+		{
+			name: EXAMPLE_CREDENTIAL_NAMES.jwtAuth,
+			type: 'jwtAuth',
+			data: { keyType: 'passphrase', secret: posSigningKey, algorithm: 'HS256' },
+		},
 	];
+}
+
+/**
+ * A signed call for the point-of-sale example, as a till makes it: an HS256 JWT over the claims
+ * (`saleId`, or `activationRequestId` for a refund) with an expiry, for `Authorization: Bearer`.
+ */
+export function posToken(
+	signingKey: string,
+	claims: Record<string, unknown>,
+	lifetimeSeconds = 300,
+): string {
+	const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+	const now = Math.floor(Date.now() / 1000);
+	const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ iat: now, exp: now + lifetimeSeconds, ...claims })}`;
+	return `${unsigned}.${createHmac('sha256', signingKey).update(unsigned).digest('base64url')}`;
 }
