@@ -346,7 +346,7 @@ async function main(argv: string[]): Promise<number> {
 	step(`Node 24 and n8n ${N8N_VERSION}`);
 	if (readMarker(n8nInstallDir())?.n8nVersion !== N8N_VERSION) {
 		say(`    First run: installing them into ${cacheDir()}`);
-		say('    (about 5 minutes and 3 GB, once; progress below; later runs start in seconds)');
+		say('    (about 8 minutes and 3 GB, once; progress below; later runs start in seconds)');
 	}
 	await ensureNode24();
 	await ensureN8n();
