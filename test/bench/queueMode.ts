@@ -5,7 +5,8 @@
  * - shared budget (the default in queue mode: n8n's queue Redis, nothing configured);
  * - per process (AMAZON_INCENTIVES_SHARED_BUDGET=off, Requests Per Second 10: what each worker did before);
  * - manual division (AMAZON_INCENTIVES_SHARED_BUDGET=off, Requests Per Second 10 / N: the old README advice).
- * Executions run without Continue On Fail, so an item that runs out of retries fails its execution.
+ * Each with an even load (executionsPerWorker per worker) and, on 2+ workers, an uneven one (one execution more
+ * than workers). Executions run without Continue On Fail, so an item that runs out of retries fails its execution.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -13,7 +14,7 @@ import { N8N_VERSION } from '../e2e/cache';
 import { QueueCluster } from '../e2e/queueCluster';
 import { batchItems, fireBatches, measureLoad, queueBatchWorkflow } from '../e2e/queueLoad';
 import { sandboxCredential } from '../e2e/workflows';
-import { startSandboxChild } from './sandboxChild';
+import { type SandboxChild, startSandboxChild } from './sandboxChild';
 
 export type BudgetMode = 'shared' | 'perProcess' | 'manualDivision';
 
@@ -93,6 +94,67 @@ export function modeLabel(row: Pick<QueueModeRow, 'mode' | 'requestsPerSecond'>)
 		: MODE_LABELS[row.mode];
 }
 
+async function measureRun(
+	cluster: QueueCluster,
+	sandbox: SandboxChild,
+	plan: QueueModePlan,
+	log: (line: string) => void,
+	workers: number,
+	mode: BudgetMode,
+	executions: number,
+): Promise<QueueModeRow> {
+	const requestsPerSecond = mode === 'manualDivision' ? LIMIT / workers : LIMIT;
+	log(
+		`queue mode: ${workers} worker(s), ${modeLabel({ mode, requestsPerSecond })}, ${executions} × ${plan.cardsPerExecution} cards…`,
+	);
+	await sandbox.reset();
+	// Budgets idle (and refilled) before every run.
+	await sleep(2000);
+	const groups = cluster.workers.map((worker) => worker.pid);
+	const cpuBefore = processGroupsCpuSeconds(groups);
+	const startedAt = performance.now();
+	const label = `q${workers}${mode}${Date.now()}`;
+	const answers = await fireBatches(
+		cluster,
+		Array.from({ length: executions }, (_, index) =>
+			batchItems(`${label}-${index}`, plan.cardsPerExecution, {
+				...(mode === 'manualDivision' ? { rps: requestsPerSecond } : {}),
+			}),
+		),
+		mode === 'manualDivision' ? DIVIDED_PATH : SHARED_PATH,
+	);
+	const wallMs = performance.now() - startedAt;
+	const cpuSeconds = processGroupsCpuSeconds(groups) - cpuBefore;
+	const stats = await sandbox.stats();
+	const load = measureLoad(await sandbox.requests(), 0, LIMIT);
+	const failedExecutions = answers.filter(
+		({ answer, items }) =>
+			answer.status !== 200 ||
+			items.length !== plan.cardsPerExecution ||
+			items.some((item) => item.status !== 'SUCCESS'),
+	).length;
+	const row: QueueModeRow = {
+		workers,
+		mode,
+		requestsPerSecond,
+		executions,
+		cardsPerExecution: plan.cardsPerExecution,
+		cardsIssued: stats.cardsIssued,
+		failedExecutions,
+		requests: load.requests,
+		throttled: load.throttled,
+		aggregateRatio: load.aggregateRatio,
+		busiestSecond: load.busiestSecond,
+		wallMs,
+		workerCpuMicrosPerCard: stats.cardsIssued ? (cpuSeconds * 1e6) / stats.cardsIssued : 0,
+		doubleDebits: stats.doubleDebits.length,
+	};
+	log(
+		`  ${row.cardsIssued}/${executions * plan.cardsPerExecution} cards, ${row.failedExecutions} failed executions, ${row.throttled} throttled of ${row.requests}, aggregate ${row.aggregateRatio.toFixed(3)}, ${Math.round(row.workerCpuMicrosPerCard)} µs worker CPU/card`,
+	);
+	return row;
+}
+
 export async function measureQueueMode(
 	plan: QueueModePlan,
 	log: (line: string) => void,
@@ -130,64 +192,36 @@ export async function measureQueueMode(
 		await cluster.start([SHARED_PATH, DIVIDED_PATH]);
 
 		for (const workers of plan.workerCounts) {
-			const modes: BudgetMode[] =
-				workers === 1 ? ['shared', 'perProcess'] : ['shared', 'perProcess', 'manualDivision'];
-			for (const mode of modes) {
-				const requestsPerSecond = mode === 'manualDivision' ? LIMIT / workers : LIMIT;
-				const executions = workers * plan.executionsPerWorker;
-				log(
-					`queue mode: ${workers} worker(s), ${modeLabel({ mode, requestsPerSecond })}, ${executions} × ${plan.cardsPerExecution} cards…`,
-				);
-				await cluster.startWorkers(
-					workers,
-					mode === 'shared' ? {} : { AMAZON_INCENTIVES_SHARED_BUDGET: 'off' },
-				);
-				await sandbox.reset();
-				// Budgets idle (and refilled) before every run.
-				await sleep(2000);
-				const groups = cluster.workers.map((worker) => worker.pid);
-				const cpuBefore = processGroupsCpuSeconds(groups);
-				const startedAt = performance.now();
-				const label = `q${workers}${mode}${Date.now()}`;
-				const answers = await fireBatches(
-					cluster,
-					Array.from({ length: executions }, (_, index) =>
-						batchItems(`${label}-${index}`, plan.cardsPerExecution, {
-							...(mode === 'manualDivision' ? { rps: requestsPerSecond } : {}),
-						}),
-					),
-					mode === 'manualDivision' ? DIVIDED_PATH : SHARED_PATH,
-				);
-				const wallMs = performance.now() - startedAt;
-				const cpuSeconds = processGroupsCpuSeconds(groups) - cpuBefore;
-				const stats = await sandbox.stats();
-				const load = measureLoad(await sandbox.requests(), 0, LIMIT);
-				const failedExecutions = answers.filter(
-					({ answer, items }) =>
-						answer.status !== 200 ||
-						items.length !== plan.cardsPerExecution ||
-						items.some((item) => item.status !== 'SUCCESS'),
-				).length;
-				const row: QueueModeRow = {
-					workers,
-					mode,
-					requestsPerSecond,
-					executions,
-					cardsPerExecution: plan.cardsPerExecution,
-					cardsIssued: stats.cardsIssued,
-					failedExecutions,
-					requests: load.requests,
-					throttled: load.throttled,
-					aggregateRatio: load.aggregateRatio,
-					busiestSecond: load.busiestSecond,
-					wallMs,
-					workerCpuMicrosPerCard: stats.cardsIssued ? (cpuSeconds * 1e6) / stats.cardsIssued : 0,
-					doubleDebits: stats.doubleDebits.length,
-				};
-				rows.push(row);
-				log(
-					`  ${row.cardsIssued}/${executions * plan.cardsPerExecution} cards, ${row.failedExecutions} failed executions, ${row.throttled} throttled of ${row.requests}, aggregate ${row.aggregateRatio.toFixed(3)}, ${Math.round(row.workerCpuMicrosPerCard)} µs worker CPU/card`,
-				);
+			const even = workers * plan.executionsPerWorker;
+			// One more execution than workers: uneven, as the issue's "3 executions on 2 workers".
+			const uneven = workers + 1;
+			const groups: Array<{ env: Record<string, string>; runs: Array<[BudgetMode, number]> }> = [
+				{
+					env: {},
+					runs:
+						workers === 1
+							? [['shared', even]]
+							: [
+									['shared', even],
+									['shared', uneven],
+								],
+				},
+				{
+					env: { AMAZON_INCENTIVES_SHARED_BUDGET: 'off' },
+					runs:
+						workers === 1
+							? [['perProcess', even]]
+							: [
+									['perProcess', even],
+									['manualDivision', even],
+									['manualDivision', uneven],
+								],
+				},
+			];
+			for (const group of groups) {
+				await cluster.startWorkers(workers, group.env);
+				for (const [mode, executions] of group.runs)
+					rows.push(await measureRun(cluster, sandbox, plan, log, workers, mode, executions));
 				await cluster.stopWorkers();
 			}
 		}

@@ -128,14 +128,14 @@ function renderQueueMode(queue: QueueModeResults, lines: string[]): void {
 	const first = queue.rows[0];
 	lines.push(
 		'',
-		`**Queue mode** (n8n ${queue.n8nVersion}: Postgres, Redis, \`n8n start\` and N \`n8n worker\` processes, the package installed from its tarball; ${first ? `${first.executions / first.workers} executions per worker × ${first.cardsPerExecution} cards` : 'no runs'}, fired at once through a production webhook; the sandbox in a child process at ${queue.limit} req/s with ${queue.latencyMs} ms latency; executions without Continue On Fail). *Shared budget* is the default in queue mode; *per process* and *manual division* turn it off (\`AMAZON_INCENTIVES_SHARED_BUDGET=off\`) with Requests Per Second at the account's limit or at the limit divided by the workers. Aggregate: successful requests per second between the first and the last one, ÷ the limit. Worker CPU: the worker processes and their task runners, per card issued.`,
+		`**Queue mode** (n8n ${queue.n8nVersion}: Postgres, Redis, \`n8n start\` and N \`n8n worker\` processes, the package installed from its tarball; ${first ? `${first.executions / first.workers} executions per worker (and, on 2+ workers, one execution more than workers: an uneven load) × ${first.cardsPerExecution} cards` : 'no runs'}, fired at once through a production webhook; the sandbox in a child process at ${queue.limit} req/s with ${queue.latencyMs} ms latency; executions without Continue On Fail). *Shared budget* is the default in queue mode; *per process* and *manual division* turn it off (\`AMAZON_INCENTIVES_SHARED_BUDGET=off\`) with Requests Per Second at the account's limit or at the limit divided by the workers. Aggregate: successful requests per second between the first and the last one, ÷ the limit. Worker CPU: the worker processes and their task runners, per card issued.`,
 		'',
-		'| Workers | Budget | Cards issued | Failed executions | Throttled | Aggregate vs limit | Busiest second | Wall | Worker CPU/card |',
-		'|---|---|---|---|---|---|---|---|---|',
+		'| Workers | Executions | Budget | Cards issued | Failed executions | Throttled | Aggregate vs limit | Busiest second | Wall | Worker CPU/card |',
+		'|---|---|---|---|---|---|---|---|---|---|',
 	);
 	for (const row of queue.rows)
 		lines.push(
-			`| ${row.workers} | ${modeLabel(row)} | ${row.cardsIssued}/${row.executions * row.cardsPerExecution} | ${row.failedExecutions} of ${row.executions} | ${row.throttled} of ${row.requests} | ${row.mode === 'shared' ? `**${row.aggregateRatio.toFixed(3)}**` : row.aggregateRatio.toFixed(3)} | ${row.busiestSecond} | ${seconds(row.wallMs)} | ${micros(row.workerCpuMicrosPerCard)} |`,
+			`| ${row.workers} | ${row.executions} | ${modeLabel(row)} | ${row.cardsIssued}/${row.executions * row.cardsPerExecution} | ${row.failedExecutions} of ${row.executions} | ${row.throttled} of ${row.requests} | ${row.mode === 'shared' ? `**${row.aggregateRatio.toFixed(3)}**` : row.aggregateRatio.toFixed(3)} | ${row.busiestSecond} | ${seconds(row.wallMs)} | ${micros(row.workerCpuMicrosPerCard)} |`,
 		);
 }
 
