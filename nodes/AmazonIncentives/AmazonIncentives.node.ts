@@ -37,7 +37,8 @@ export class AmazonIncentives implements INodeType {
 			{ name: 'amazonIncentivesApi', required: true, testedBy: 'amazonIncentivesApiTest' },
 		],
 		// Claim codes are bearer money. Only n8n's licensed (Enterprise) execution-data redaction applies this;
-		// n8n 1.x and the 2.x community edition ignore it and show the codes, hence the Claim Code Output option.
+		// n8n 1.x and the 2.x community edition ignore it: saved executions store the codes in clear and the
+		// editor shows them. Hence the Claim Code Output option and the execution hint (claimCodesAtRest.ts).
 		sensitiveOutputFields: ['gcClaimCode'],
 		properties: [
 			resourceProperty,

@@ -2,12 +2,13 @@ import {
 	type IDataObject,
 	type IExecuteFunctions,
 	type INodeExecutionData,
-	type NodeApiError,
+	NodeApiError,
 	NodeOperationError,
 } from 'n8n-workflow';
 
 import { NUMBER_OPTIONS } from './defaults';
-import { errorItem, toNodeError } from './helpers/utils';
+import { claimCodesAtRestHint } from './helpers/claimCodesAtRest';
+import { errorItem, markNotSent, toNodeError } from './helpers/utils';
 import {
 	type PreparedCall,
 	type RunSettings,
@@ -17,8 +18,7 @@ import {
 	readRunSettings,
 } from './operations';
 import { type CallResult, callAgcod } from './transport/call';
-import { type AgcodConnection, readConnection } from './transport/connection';
-import { InputError } from './validation';
+import { readConnection } from './transport/connection';
 
 const CREDENTIAL_TYPE = 'amazonIncentivesApi';
 
@@ -80,11 +80,12 @@ export async function executeAmazonIncentives(
 			calls[itemIndex] = prepareCall(this, itemIndex, operationKey, connection);
 		} catch (error) {
 			const nodeError = toNodeError(this, error, itemIndex, connection);
+			if (nodeError.context.outcome === undefined) markNotSent(nodeError, 'refused');
 			if (!continueOnFail) throw nodeError;
 			output[itemIndex] = errorItem(nodeError, itemIndex);
 		}
 	}
-	rejectConflictingDuplicates(this, calls, output, continueOnFail, connection);
+	rejectConflictingDuplicates(this, items, calls, output, continueOnFail);
 
 	// Items with the same request id share one call: the first one sent, the others are replays of it.
 	const inFlight = new Map<string, Promise<CallResult>>();
@@ -134,43 +135,131 @@ export async function executeAmazonIncentives(
 		Array.from({ length: Math.min(settings.maxConcurrentRequests, items.length) }, worker),
 	);
 
+	const hint = claimCodesAtRestHint(this, calls, output);
+	if (hint) this.addExecutionHints(hint);
 	if (failures.length > 0) {
-		// Items already in flight were allowed to finish; their cards come back on a re-run (same ids).
+		// Items already in flight were allowed to finish; the error names them, as a re-run returns them.
 		failures.sort((a, b) => a.itemIndex - b.itemIndex);
-		throw failures[0].error;
+		throw withRunSummary(failures[0].error, calls, output, failures, nextItem);
 	}
 	return [output];
 }
 
-/** The same request id with a different body would be refused by Amazon; say so before sending anything. */
+/** Where an item of a stopped run stands, for the error that stops it. */
+interface ItemReference {
+	itemIndex: number;
+	requestId: string;
+}
+
+function listItems(references: ItemReference[]): string {
+	return references
+		.map(({ itemIndex, requestId }) => `item ${itemIndex} (${requestId})`)
+		.join(', ');
+}
+
+/**
+ * Without Continue On Fail the first failure stops the node, and n8n shows only the error: so the error names
+ * every item that succeeded in this run (their request ids, never their claim codes), the other failed items
+ * whose outcome is unknown, and the items never sent.
+ */
+function withRunSummary(
+	error: NodeApiError | NodeOperationError,
+	calls: Array<PreparedCall | undefined>,
+	output: INodeExecutionData[],
+	failures: Array<{ itemIndex: number; error: NodeApiError | NodeOperationError }>,
+	firstUnsentItem: number,
+): NodeApiError | NodeOperationError {
+	const succeeded: ItemReference[] = [];
+	calls.forEach((call, itemIndex) => {
+		if (call?.requestId !== undefined && output[itemIndex] !== undefined)
+			succeeded.push({ itemIndex, requestId: call.requestId });
+	});
+	const alsoUnknown: ItemReference[] = failures
+		.slice(1)
+		.filter(({ error: other }) => outcomeOf(other) === 'unknown')
+		.map(({ itemIndex }) => ({ itemIndex, requestId: calls[itemIndex]?.requestId ?? '' }));
+	const notSent = calls.length - firstUnsentItem;
+	const parts: string[] = [];
+	if (succeeded.length > 0)
+		parts.push(
+			`Succeeded in this run before it stopped: ${listItems(succeeded)}. A re-run with the same unique IDs returns these results again (the same cards) and moves no money for them.`,
+		);
+	if (alsoUnknown.length > 0)
+		parts.push(
+			`Outcome unknown (settle with a re-run using the same unique IDs): ${listItems(alsoUnknown)}.`,
+		);
+	if (notSent > 0)
+		parts.push(
+			`Not sent: item${notSent > 1 ? `s ${firstUnsentItem}–${calls.length - 1}` : ` ${firstUnsentItem}`}.`,
+		);
+	if (parts.length === 0) return error;
+	error.description = [error.description, ...parts].filter(Boolean).join(' ');
+	error.context.succeededInThisRun = succeeded.map((reference) => ({ ...reference }));
+	return error;
+}
+
+function outcomeOf(error: NodeApiError | NodeOperationError): unknown {
+	return error instanceof NodeApiError
+		? (error.errorResponse as IDataObject | undefined)?.outcome
+		: error.context.outcome;
+}
+
+/** Key-sorted JSON, so two items with the same data in another key order compare equal. */
+function stableJson(value: unknown): string {
+	return JSON.stringify(value, (_key, inner: unknown) =>
+		inner !== null && typeof inner === 'object' && !Array.isArray(inner)
+			? Object.fromEntries(
+					Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)),
+				)
+			: inner,
+	);
+}
+
+/**
+ * Items of one run that share a request id get one result: the first one sent, the others replay it. That is
+ * right for exact duplicates, but two different records with one key (two e-mail addresses, say) would hand
+ * both recipients one card: so a later item whose input data differs is a conflict and nothing is sent for it,
+ * unless the option says same-ID items are replays. A different request body is always a conflict: Amazon
+ * would refuse it.
+ */
 function rejectConflictingDuplicates(
 	context: IExecuteFunctions,
+	items: INodeExecutionData[],
 	calls: Array<PreparedCall | undefined>,
 	output: INodeExecutionData[],
 	continueOnFail: boolean,
-	connection: AgcodConnection,
 ): void {
-	const firstBody = new Map<string, { itemIndex: number; body: string }>();
+	const first = new Map<string, { itemIndex: number; body: string; input: string }>();
 	calls.forEach((call, itemIndex) => {
 		if (!call?.requestId) return;
 		const key = `${call.operation}|${call.requestId}`;
 		const body = JSON.stringify(call.body);
-		const first = firstBody.get(key);
-		if (!first) {
-			firstBody.set(key, { itemIndex, body });
+		const input = stableJson(items[itemIndex].json);
+		const earlier = first.get(key);
+		if (!earlier) {
+			first.set(key, { itemIndex, body, input });
 			return;
 		}
-		if (first.body === body) return;
-		const field = call.operation === 'CancelGiftCard' ? 'creationRequestId' : 'idempotencyKey';
-		const error = toNodeError(
-			context,
-			new InputError(
-				field,
-				`item ${first.itemIndex} already uses request ID ${call.requestId} with different details; the same ${field} must always mean the same transaction`,
+		const differentBody = earlier.body !== body;
+		if (!differentBody && (!call.newTransaction || call.sameIdItemsAreReplays)) return;
+		if (!differentBody && earlier.input === input) return;
+		const what = differentBody
+			? 'different details (amount, card or fields)'
+			: 'different input data';
+		const error = markNotSent(
+			new NodeOperationError(
+				context.getNode(),
+				`Item ${itemIndex}: conflict: item ${earlier.itemIndex} has the same ID (request ID ${call.requestId}) with ${what}; nothing was sent for this item`,
+				{
+					itemIndex,
+					description: differentBody
+						? 'One request ID must always mean the same transaction: Amazon refuses a request ID re-used with other details. Give each transaction its own unique ID.'
+						: `Both items derive request ID ${call.requestId}, so Amazon would give them one and the same result (it deduplicates by request ID): two recipients would share one card. Give each item its own unique ID, or, if they really are the same transaction, turn on the option Treat Same-ID Items as Replays.`,
+				},
 			),
-			itemIndex,
-			connection,
+			'conflict',
 		);
+		error.context.requestId = call.requestId;
 		if (!continueOnFail) throw error;
 		calls[itemIndex] = undefined;
 		output[itemIndex] = errorItem(error, itemIndex);

@@ -1,7 +1,12 @@
 import { type IDataObject, type IExecuteFunctions, NodeOperationError } from 'n8n-workflow';
 
 import { NUMBER_OPTIONS, type NumberOptionRange } from './defaults';
-import { type RequestIdKind, deriveRequestId, requestIdProblem } from './requestId';
+import {
+	type RequestIdKind,
+	type RequestIdScope,
+	deriveRequestId,
+	requestIdProblem,
+} from './requestId';
 import type { OperationKey } from './resources';
 import type { AgcodOperation, BodyFormat, JsonObject } from './transport/codec';
 import type { AgcodConnection } from './transport/connection';
@@ -30,10 +35,16 @@ export interface PreparedCall {
 	maxRetries: number;
 	retryBudgetMs: number;
 	claimCodeOutput: ClaimCodeOutput;
+	/** Create, Activate or Load: the request id starts a new transaction (it is not one copied from an output). */
+	newTransaction: boolean;
+	/** Option: items with the same request id but different input data are replays, not conflicts. */
+	sameIdItemsAreReplays: boolean;
 }
 
 interface OperationDefinition {
 	agcod: AgcodOperation;
+	/** Its request id starts a new transaction: Create, Activate and Load. */
+	newTransaction?: true;
 	prepare(read: ItemReader, connection: AgcodConnection): { body: JsonObject; requestId?: string };
 }
 
@@ -54,6 +65,11 @@ export class ItemReader {
 				{ itemIndex: this.itemIndex, description: 'Nothing was sent to Amazon for this item.' },
 			);
 		}
+	}
+
+	/** The id n8n gave the workflow; undefined or empty for a workflow that has none. */
+	workflowId(): string | undefined {
+		return this.context.getWorkflow().id;
 	}
 
 	/** A field of a collection parameter (additionalFields, options); undefined when not set. */
@@ -80,13 +96,31 @@ function newTransactionId(
 	if (read.param('requestIdMode', 'derive') === 'explicit')
 		return existingRequestId(read, connection, 'requestId');
 	const key = readIdempotencyKey(read.param('idempotencyKey'));
-	const namespace =
-		readOptionalText(
-			read.field('options', 'idempotencyNamespace'),
-			'idempotencyNamespace',
-			TEXT_100,
-		) ?? '';
-	return deriveRequestId(connection.partnerId, kind, key, namespace);
+	return deriveRequestId(connection.partnerId, kind, key, requestIdScope(read));
+}
+
+/** Unique Within: this workflow (the default), a named scope, or the whole account. */
+function requestIdScope(read: ItemReader): RequestIdScope {
+	const scope = read.param('idempotencyScope', 'workflow');
+	if (scope === 'workflow') {
+		const workflowId = read.workflowId();
+		if (typeof workflowId !== 'string' || workflowId.trim() === '')
+			throw new InputError(
+				'idempotencyScope',
+				'idempotencyScope (Unique Within) is "This Workflow", but this workflow has no ID yet: save the workflow first, or choose a named scope',
+			);
+		return { type: 'workflow', workflowId };
+	}
+	if (scope === 'named')
+		return {
+			type: 'named',
+			name: readText(read.param('idempotencyScopeName'), 'idempotencyScopeName', TEXT_100),
+		};
+	if (scope === 'account') return { type: 'account' };
+	throw new InputError(
+		'idempotencyScope',
+		`idempotencyScope must be workflow, named or account, got ${JSON.stringify(scope)?.slice(0, 40)}`,
+	);
 }
 
 /** A request id the user copies from an earlier output (or a sandbox mock id). */
@@ -185,6 +219,7 @@ function balanceAmount(read: ItemReader, connection: AgcodConnection): JsonObjec
 const OPERATIONS = {
 	'giftCard:create': {
 		agcod: 'CreateGiftCard',
+		newTransaction: true,
 		prepare(read, connection) {
 			const requestId = newTransactionId(read, connection, 'create');
 			const body = compact({
@@ -213,6 +248,7 @@ const OPERATIONS = {
 	},
 	'physicalCard:activate': {
 		agcod: 'ActivateGiftCard',
+		newTransaction: true,
 		prepare(read, connection) {
 			const cardNumber = readCardNumber(read.param('cardNumber'));
 			const requestId = newTransactionId(read, connection, 'activate');
@@ -255,6 +291,7 @@ const OPERATIONS = {
 	},
 	'amazonBalance:load': {
 		agcod: 'LoadAmazonBalance',
+		newTransaction: true,
 		prepare(read, connection) {
 			const account = balanceAccount(read);
 			const requestId = newTransactionId(read, connection, 'load');
@@ -266,19 +303,22 @@ const OPERATIONS = {
 				1000,
 			);
 			const sourceId = optionalText(read, 'additionalFields', 'transactionSourceId', 20);
-			const body = compact({
+			// The user's extra fields apply unless the node's own field is set (compact drops the unset ones).
+			const body = {
 				...extraBodyFields(read),
-				loadBalanceRequestId: requestId,
-				partnerId: connection.partnerId,
-				amount: balanceAmount(read, connection),
-				account,
-				transactionSource: sourceId === undefined ? undefined : { sourceId },
-				externalReference: optionalText(read, 'additionalFields', 'externalReference', 100),
-				sendEmailNotification:
-					sendEmail === undefined ? undefined : readBoolean(sendEmail, 'sendEmailNotification'),
-				notificationDetails:
-					notificationMessage === undefined ? undefined : { notificationMessage },
-			});
+				...compact({
+					loadBalanceRequestId: requestId,
+					partnerId: connection.partnerId,
+					amount: balanceAmount(read, connection),
+					account,
+					transactionSource: sourceId === undefined ? undefined : { sourceId },
+					externalReference: optionalText(read, 'additionalFields', 'externalReference', 100),
+					sendEmailNotification:
+						sendEmail === undefined ? undefined : readBoolean(sendEmail, 'sendEmailNotification'),
+					notificationDetails:
+						notificationMessage === undefined ? undefined : { notificationMessage },
+				}),
+			};
 			return { body, requestId };
 		},
 	},
@@ -287,13 +327,15 @@ const OPERATIONS = {
 		prepare(read, connection) {
 			const account = balanceAccount(read);
 			const requestId = existingRequestId(read, connection, 'loadBalanceRequestId');
-			const body = compact({
+			const body = {
 				...extraBodyFields(read),
-				loadBalanceRequestId: requestId,
-				partnerId: connection.partnerId,
-				amount: balanceAmount(read, connection),
-				account,
-			});
+				...compact({
+					loadBalanceRequestId: requestId,
+					partnerId: connection.partnerId,
+					amount: balanceAmount(read, connection),
+					account,
+				}),
+			};
 			return { body, requestId };
 		},
 	},
@@ -352,5 +394,12 @@ export function prepareCall(
 		maxRetries: Math.floor(numberOption(read, 'maxRetries')),
 		retryBudgetMs: numberOption(read, 'retryBudget') * 1000,
 		claimCodeOutput: choiceOption(read, 'claimCodeOutput', ['include', 'mask', 'omit'] as const),
+		newTransaction: definition.newTransaction === true,
+		sameIdItemsAreReplays: booleanOption(read, 'sameIdItemsAreReplays'),
 	};
+}
+
+function booleanOption(read: ItemReader, name: string): boolean {
+	const value = read.field('options', name);
+	return value === undefined || value === '' ? false : readBoolean(value, name);
 }

@@ -11,24 +11,45 @@ const MOCK_REQUEST_ID = /^F\d{4}$/;
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-// Bumping this changes every derived id, so it must never change for a released version.
-const DERIVATION_VERSION = 'agcod-request-id/v1';
+// Bumping this changes every derived id, so it must never change for a released version. (v1 was never released.)
+const DERIVATION_VERSION = 'agcod-request-id/v2';
+
+/**
+ * Where a unique ID (idempotency key) must be unique: within one workflow (the default: the same key in two
+ * workflows is two transactions), within a named scope shared by the workflows that should share ids (e.g. an
+ * error workflow that retries), or across the whole Amazon account.
+ */
+export type RequestIdScope =
+	{ type: 'workflow'; workflowId: string } | { type: 'named'; name: string } | { type: 'account' };
+
+function scopeValue(scope: RequestIdScope): string {
+	if (scope.type === 'workflow') return scope.workflowId;
+	if (scope.type === 'named') return scope.name.normalize('NFC');
+	return '';
+}
 
 /**
  * Derives the request id for one transaction: the partner id followed by a fixed-length base62 digest of
- * (kind, namespace, key). The same inputs give the same id on every machine and in every execution, so
- * re-running a workflow re-sends the same id and Amazon returns the original card instead of a new one.
+ * (kind, scope, key). The same inputs give the same id on every machine and in every execution, so re-running
+ * a workflow re-sends the same id and Amazon returns the original card instead of a new one. Keys and scope
+ * names are compared in Unicode NFC, so "José" typed with a combining accent is the same key.
  */
 export function deriveRequestId(
 	partnerId: string,
 	kind: RequestIdKind,
 	idempotencyKey: string,
-	namespace = '',
+	scope: RequestIdScope,
 ): string {
 	// JSON array encoding keeps the parts unambiguous ("a","bc" never equals "ab","c").
 	const digest = hash(
 		'sha256',
-		JSON.stringify([DERIVATION_VERSION, kind, namespace, idempotencyKey]),
+		JSON.stringify([
+			DERIVATION_VERSION,
+			kind,
+			scope.type,
+			scopeValue(scope),
+			idempotencyKey.normalize('NFC'),
+		]),
 		'buffer',
 	);
 	return partnerId + toBase62(digest, MAX_REQUEST_ID_LENGTH - partnerId.length);

@@ -60,17 +60,24 @@ const SCENARIOS = {
 	createWithOptions: {
 		parameters: {
 			...createGiftCard,
+			idempotencyScope: 'named',
+			idempotencyScopeName: '={{ $json.namespace }}',
 			options: {
 				...FAST,
 				timeout: '={{ $json.timeout }}',
 				maxRetries: '={{ $json.maxRetries }}',
 				format: '={{ $json.format }}',
 				claimCodeOutput: '={{ $json.claimCodeOutput }}',
-				idempotencyNamespace: '={{ $json.namespace }}',
 				retryBudget: '={{ $json.retryBudget }}',
 			},
 		},
-		validItem: (label) => ({ key: label, amount: 10, currency: 'USD', reference: 'ok' }),
+		validItem: (label) => ({
+			key: label,
+			amount: 10,
+			currency: 'USD',
+			reference: 'ok',
+			namespace: 'bad-input-suite',
+		}),
 	},
 	createExplicit: {
 		parameters: explicitCreateParameters({ options: FAST }),
@@ -338,10 +345,16 @@ const ROWS: Row[] = [
 		field: 'claimCodeOutput',
 	},
 	{
-		what: 'namespace resolving to an array',
+		what: 'scope name resolving to an array',
 		scenario: 'createWithOptions',
 		bad: { namespace: ['a'] },
-		field: 'idempotencyNamespace',
+		field: 'idempotencyScopeName',
+	},
+	{
+		what: 'empty scope name',
+		scenario: 'createWithOptions',
+		bad: { namespace: '' },
+		field: 'idempotencyScopeName',
 	},
 	// Explicit request ids.
 	{

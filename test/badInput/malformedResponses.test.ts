@@ -7,6 +7,7 @@ import { type IDataObject, NodeApiError } from 'n8n-workflow';
 
 import { deriveRequestId } from '../../nodes/AmazonIncentives/requestId';
 import {
+	HARNESS_SCOPE,
 	createParameters,
 	itemError,
 	jsonOf,
@@ -195,7 +196,7 @@ describe('malformed answers from a deliberately broken endpoint', () => {
 	it.each(CASES.map((entry) => [entry.what, entry] as const))('%s', async (_what, entry) => {
 		broken.answerWith(entry.answer);
 		const key = freshKey();
-		const requestId = deriveRequestId('Awssb', 'create', key);
+		const requestId = deriveRequestId('Awssb', 'create', key, HARNESS_SCOPE);
 		const parameters = createParameters({ options: OPTIONS });
 		const credential = { endpoint: broken.url };
 
@@ -241,7 +242,7 @@ describe('malformed answers from the sandbox (fault injection)', () => {
 		);
 		expect(result.main).toEqual([]);
 		expect(itemError(result.errorOutput[0].json).message).toMatch(
-			/^Item 0: Amazon gave no final answer to CreateGiftCard after 2 attempt\(s\) \(last: HTTP 500 with a body that is neither AGCOD JSON nor XML\)\. Safe to retry\.$/,
+			/^Item 0: outcome unknown: Amazon's answers to CreateGiftCard do not prove whether it was carried out \(after 2 attempt\(s\); last: HTTP 500 with a body that is neither AGCOD JSON nor XML\)\. Safe to retry with the same ID\.$/,
 		);
 		expect(sandbox().stats()).toMatchObject({
 			faultsInjected: { html500: 2 },
@@ -257,7 +258,7 @@ describe('malformed answers from the sandbox (fault injection)', () => {
 		const first = await runAgainst(sandbox(), parameters, [{ key, amount: 10 }], ERROR_OUTPUT);
 		expect(first.main).toEqual([]);
 		expect(itemError(first.errorOutput[0].json).message).toMatch(
-			/HTTP 200 with a body that is neither AGCOD JSON nor XML \(incomplete answer\)\)\. Safe to retry\.$/,
+			/HTTP 200 with a body that is neither AGCOD JSON nor XML \(incomplete answer\)\)\. Safe to retry with the same ID\.$/,
 		);
 		// The sandbox committed the card on the first attempt and replayed it on the second.
 		expect(sandbox().stats()).toMatchObject({
@@ -270,7 +271,7 @@ describe('malformed answers from the sandbox (fault injection)', () => {
 		const second = await runAgainst(sandbox(), parameters, [{ key, amount: 10 }], ERROR_OUTPUT);
 		expect(jsonOf(second)[0]).toMatchObject({
 			status: 'SUCCESS',
-			creationRequestId: deriveRequestId('Awssb', 'create', key),
+			creationRequestId: deriveRequestId('Awssb', 'create', key, HARNESS_SCOPE),
 		});
 		expect(sandbox().stats()).toMatchObject({ cardsIssued: 1, debits: 1, doubleDebits: [] });
 	});

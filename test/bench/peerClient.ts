@@ -66,7 +66,10 @@ async function main(): Promise<void> {
 		const { key, amount } = items[index];
 		try {
 			const card = await client.createGiftCard({
-				creationRequestId: deriveRequestId(request.partnerId, 'create', key),
+				creationRequestId: deriveRequestId(request.partnerId, 'create', key, {
+					type: 'named',
+					name: 'bench-peer',
+				}),
 				currencyCode: CURRENCY,
 				amount,
 			});

@@ -317,6 +317,7 @@ describe(`Amazon Incentives in ${lineLabel(lineUnderTest())} (${packageLoading})
 				requestId: 'F3003',
 				errorCode: 'F300',
 				errorType: 'InsufficientFunds',
+				outcome: 'refused',
 				retryable: false,
 				attempts: 1,
 			},

@@ -8,6 +8,7 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { deriveRequestId } from '../../nodes/AmazonIncentives/requestId';
 import {
+	HARNESS_SCOPE,
 	createParameters,
 	itemError,
 	jsonOf,
@@ -50,7 +51,7 @@ function itemsOf(count: number, prefix: string): Item[] {
 	}));
 }
 
-const creationIdOf = (item: Item) => deriveRequestId(PARTNER, 'create', item.key);
+const creationIdOf = (item: Item) => deriveRequestId(PARTNER, 'create', item.key, HARNESS_SCOPE);
 
 /** Output items by input index, from both outputs; fails if an input has no output or two. */
 function byInputIndex(main: INodeExecutionData[], errors: INodeExecutionData[], count: number) {
@@ -173,9 +174,14 @@ describe('fault suite: answers that never come', () => {
 		const [failed] = first.errorOutput;
 		expect(failed.pairedItem).toEqual({ item: 2 });
 		expect(itemError(failed.json).message).toBe(
-			'Item 2: Amazon gave no final answer to CreateGiftCard after 3 attempt(s) (last: no complete answer within 0.2 s). Safe to retry.',
+			"Item 2: outcome unknown: Amazon's answers to CreateGiftCard do not prove whether it was carried out (after 3 attempt(s); last: no complete answer within 0.2 s). Safe to retry with the same ID.",
 		);
-		expect(itemError(failed.json)).toMatchObject({ retryable: true, attempts: 3, requestId: lost });
+		expect(itemError(failed.json)).toMatchObject({
+			outcome: 'unknown',
+			retryable: true,
+			attempts: 3,
+			requestId: lost,
+		});
 		expect(itemError(failed.json).description).toContain(`Request ID: ${lost}`);
 		// Three identical attempts, every one committed by the sandbox and never answered; one card.
 		const attempts = sandbox()
@@ -265,7 +271,7 @@ describe('fault suite: physical card activation whose answer was lost', () => {
 		'(%s) is settled with ActivationStatusCheck before it is re-sent; the card is activated and debited once',
 		async (fault) => {
 			const key = `pos-sale-${fault}`;
-			const activationId = deriveRequestId(PARTNER, 'activate', key);
+			const activationId = deriveRequestId(PARTNER, 'activate', key, HARNESS_SCOPE);
 			faultOnceFor(activationId, fault);
 			const result = await runAgainst(
 				sandbox(),

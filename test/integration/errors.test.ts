@@ -25,16 +25,19 @@ describe('AGCOD errors in n8n: NodeApiError, Continue On Fail, error output, Ret
 	const sandbox = useSandbox();
 
 	it('an AGCOD FAILURE becomes a NodeApiError with errorCode, errorType, Amazon’s message, the item index and a hint', async () => {
+		const first = ok();
 		const result = await runAgainst(sandbox(), explicitCreateParameters(), [
-			ok(),
+			first,
 			{ requestId: 'F3003', amount: 5 },
 		]);
 		const error = apiErrorOf(result);
 		expect(error.message).toBe(
 			'Item 1: Amazon refused CreateGiftCard: Insufficient Funds (F300 InsufficientFunds)',
 		);
+		// The item that succeeded before the run stopped is named, so its card is not lost from view.
 		expect(error.description).toBe(
-			'Fund your Amazon Incentives account (or lower the amount); nothing was issued for this item. Request ID: F3003.',
+			'Fund your Amazon Incentives account (or lower the amount); nothing was issued for this item. Request ID: F3003.' +
+				` Succeeded in this run before it stopped: item 0 (${first.requestId}). A re-run with the same unique IDs returns these results again (the same cards) and moves no money for them.`,
 		);
 		expect(error.description).not.toContain('\n');
 		expect(error.httpCode).toBe('400');
@@ -44,6 +47,7 @@ describe('AGCOD errors in n8n: NodeApiError, Continue On Fail, error output, Ret
 			errorType: 'InsufficientFunds',
 			message: 'Insufficient Funds',
 			requestId: 'F3003',
+			outcome: 'refused',
 			retryable: false,
 			attempts: 1,
 		});
@@ -73,7 +77,10 @@ describe('AGCOD errors in n8n: NodeApiError, Continue On Fail, error output, Ret
 			explicitCreateParameters({ options: { maxConcurrentRequests: 1 } }),
 			[ok(), { requestId: 'F5000', amount: 5 }, later],
 		);
-		expect(apiErrorOf(result).message).toMatch(/^Item 1: .*\(F500 GeneralError\)$/);
+		// F500 proves nothing about whether the request was carried out: an unknown outcome.
+		expect(apiErrorOf(result).message).toMatch(
+			/^Item 1: outcome unknown: .*\(F500 GeneralError\)\)\. Safe to retry with the same ID\.$/,
+		);
 		expect(requestsWithId(sandbox(), later.requestId)).toEqual([]);
 		expect(sandbox().stats().cardsIssued).toBe(1);
 	});
@@ -120,6 +127,7 @@ describe('AGCOD errors in n8n: NodeApiError, Continue On Fail, error output, Ret
 				requestId: 'F3003',
 				errorCode: 'F300',
 				errorType: 'InsufficientFunds',
+				outcome: 'refused',
 				retryable: false,
 				attempts: 1,
 			},
@@ -207,7 +215,7 @@ describe('AGCOD errors in n8n: NodeApiError, Continue On Fail, error output, Ret
 			{ key, amount: 6 },
 		]);
 		expect(operationErrorOf(result).message).toMatch(
-			/^Item 1: invalid idempotencyKey: item 0 already uses request ID Awssb\w+ with different details/,
+			/^Item 1: conflict: item 0 has the same ID \(request ID Awssb\w+\) with different details \(amount, card or fields\); nothing was sent for this item$/,
 		);
 		expect(sandbox().stats().requests).toBe(0);
 	});
@@ -257,7 +265,9 @@ describe('AGCOD errors in n8n: NodeApiError, Continue On Fail, error output, Ret
 				{ settings: { retryOnFail: true, maxTries: 3, waitBetweenTries: 1 } },
 			);
 			expect(result.runs).toBe(3);
-			expect(apiErrorOf(result).message).toMatch(/^Item 1: .*\(F100 GeneralError\)$/);
+			expect(apiErrorOf(result).message).toMatch(
+				/^Item 1: outcome unknown: .*\(F100 GeneralError\)\)\. Safe to retry with the same ID\.$/,
+			);
 			expect(requestsWithId(sandbox(), first.requestId)).toHaveLength(3);
 			expect(requestsWithId(sandbox(), 'F1000')).toHaveLength(3);
 			expect(sandbox().stats()).toMatchObject({
@@ -316,7 +326,7 @@ describe('AGCOD errors in n8n: NodeApiError, Continue On Fail, error output, Ret
 describe('the retryable error n8n sees before Retry On Fail', () => {
 	const sandbox = useSandbox();
 
-	it('says that Amazon gave no final answer and that a retry is safe', async () => {
+	it('says that the outcome is unknown and that a retry with the same ID settles it', async () => {
 		const result = await runAgainst(
 			sandbox(),
 			explicitCreateParameters({ options: { maxRetries: 1 } }),
@@ -324,11 +334,15 @@ describe('the retryable error n8n sees before Retry On Fail', () => {
 		);
 		const error = apiErrorOf(result);
 		expect(error).toBeInstanceOf(NodeApiError);
+		// RESEND may have been applied (Amazon's advice for a lasting F400 is to cancel the original id).
 		expect(error.message).toBe(
-			'Item 0: Amazon gave no final answer to CreateGiftCard after 2 attempt(s) (last: System Temporarily Unavailable). Safe to retry.',
+			"Item 0: outcome unknown: Amazon's answers to CreateGiftCard do not prove whether it was carried out (after 2 attempt(s); last: System Temporarily Unavailable (F400 SystemTemporarilyUnavailable)). Safe to retry with the same ID.",
 		);
-		expect(error.description).toMatch(/same request ID, so Amazon cannot issue a second card/);
+		expect(error.description).toMatch(
+			/^Money may or may not have moved\. Request ID: F4000\. Re-run this item with the same unique ID.*Amazon deduplicates the request ID/,
+		);
 		expect(error.errorResponse).toMatchObject({
+			outcome: 'unknown',
 			retryable: true,
 			attempts: 2,
 			requestId: 'F4000',

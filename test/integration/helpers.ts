@@ -9,6 +9,7 @@ import {
 
 import { AmazonIncentivesApi } from '../../credentials/AmazonIncentivesApi.credentials';
 import { AmazonIncentives } from '../../nodes/AmazonIncentives/AmazonIncentives.node';
+import type { RequestIdScope } from '../../nodes/AmazonIncentives/requestId';
 import {
 	type RecordedRequest,
 	type RunningSandbox,
@@ -21,6 +22,10 @@ import { listenLocally } from '../support/localServer';
 import { type RunNodeOptions, type RunNodeResult, runNode } from '../support/n8nHarness';
 
 export const node = new AmazonIncentives();
+
+/** runNode's default workflow id, and the default scope of derived request ids under it (This Workflow). */
+export const HARNESS_WORKFLOW_ID = 'harness-workflow';
+export const HARNESS_SCOPE: RequestIdScope = { type: 'workflow', workflowId: HARNESS_WORKFLOW_ID };
 export const credentialType = new AmazonIncentivesApi();
 
 /** Runs the node in n8n-core against the sandbox with its default partner. */
@@ -28,7 +33,9 @@ export function runAgainst(
 	sandbox: RunningSandbox,
 	parameters: INodeParameters,
 	items: IDataObject[],
-	extra: Partial<Pick<RunNodeOptions, 'settings'>> & { credential?: IDataObject } = {},
+	extra: Partial<Pick<RunNodeOptions, 'settings' | 'workflowId' | 'workflowSettings' | 'mode'>> & {
+		credential?: IDataObject;
+	} = {},
 ): Promise<RunNodeResult> {
 	return runNode({
 		node,
@@ -36,6 +43,9 @@ export function runAgainst(
 		items,
 		credentials: { type: credentialType, data: endpointCredential(sandbox, extra.credential) },
 		settings: extra.settings,
+		workflowId: extra.workflowId,
+		workflowSettings: extra.workflowSettings,
+		mode: extra.mode,
 	});
 }
 

@@ -1,6 +1,7 @@
 import {
 	apiErrorOf,
 	cancelParameters,
+	continueRegularOutput,
 	createParameters,
 	explicitCreateParameters,
 	jsonOf,
@@ -45,11 +46,21 @@ describe('Amazon onboarding test plan', () => {
 		});
 		expect(sandbox().stats()).toMatchObject({ cardsCancelled: 1, totalRefunded: { USD: 100 } });
 
-		const recreated = jsonOf(await runAgainst(sandbox(), createParameters(), items))[0];
-		expect(recreated).toMatchObject({
-			gcId: card.gcId,
-			cardInfo: { cardStatus: 'RefundedToPurchaser' },
+		// Amazon answers SUCCESS with the cancelled card and its dead claim code: the node reports no card.
+		const recreated = jsonOf(
+			await runAgainst(sandbox(), createParameters(), items, continueRegularOutput),
+		)[0];
+		expect(recreated).toEqual({
+			error: expect.objectContaining({
+				message: expect.stringMatching(/^Item 0: no card for this item: .*RefundedToPurchaser/),
+				outcome: 'cancelled',
+				gcId: card.gcId,
+				cardStatus: 'RefundedToPurchaser',
+				errorType: 'CardRefundedToPurchaser',
+				retryable: false,
+			}),
 		});
+		expect(JSON.stringify(recreated)).not.toContain(card.gcClaimCode as string);
 		expect(sandbox().stats()).toMatchObject({ cardsIssued: 1, debits: 1 });
 	});
 
@@ -81,9 +92,10 @@ describe('Amazon onboarding test plan', () => {
 		expect(error.message).toBe(
 			'Item 0: Amazon refused CancelGiftCard: Cancel Request Arrived After Time Limit (F200 CancelRequestArrivedAfterTimeLimit)',
 		);
-		expect(error.description).toBe(
-			'Gift cards can only be cancelled within 15 minutes of creation; this card stays issued. Request ID: F2047.',
+		expect(error.description).toMatch(
+			/^Gift cards can only be cancelled within 15 minutes of creation; this request did not cancel the card\. .* Request ID: F2047\.$/,
 		);
+		expect(error.errorResponse).toMatchObject({ outcome: 'refused', retryable: false });
 	});
 
 	it('4b. the same for a real card cancelled 16 minutes after it was created', async () => {

@@ -1,6 +1,9 @@
+import type { INodeParameters } from 'n8n-workflow';
+
 import { deriveRequestId } from '../../nodes/AmazonIncentives/requestId';
 import { DEFAULT_PARTNER } from '../sandbox';
 import {
+	HARNESS_SCOPE,
 	activateParameters,
 	cancelParameters,
 	createParameters,
@@ -26,7 +29,7 @@ describe('request ids', () => {
 	describe('derived from the idempotency key', () => {
 		it('the same key gives the same id in every execution: the id deriveRequestId gives, sent as is', async () => {
 			const key = uniqueKey('order');
-			const expected = deriveRequestId('Awssb', 'create', key);
+			const expected = deriveRequestId('Awssb', 'create', key, HARNESS_SCOPE);
 			const first = jsonOf(
 				await runAgainst(sandbox(), createParameters(), [{ key, amount: 5 }]),
 			)[0];
@@ -52,30 +55,46 @@ describe('request ids', () => {
 			expect(sandbox().stats().cardsIssued).toBe(1);
 		});
 
-		it('the idempotency namespace changes the id, so the same key in another namespace is a new card', async () => {
+		it('the scope changes the id: this workflow (default), a named scope, or the whole account', async () => {
 			const key = uniqueKey('shared');
-			const inNamespace = async (idempotencyNamespace?: string) =>
+			const run = async (extra: INodeParameters, workflowId?: string) =>
 				jsonOf(
-					await runAgainst(
-						sandbox(),
-						createParameters(idempotencyNamespace ? { options: { idempotencyNamespace } } : {}),
-						[{ key, amount: 5 }],
-					),
+					await runAgainst(sandbox(), createParameters(extra), [{ key, amount: 5 }], {
+						workflowId,
+					}),
 				)[0];
-			const plain = await inNamespace();
-			const spring = await inNamespace('spring-campaign');
-			const autumn = await inNamespace('autumn-campaign');
-			const springAgain = await inNamespace('spring-campaign');
-			expect(plain.requestId).toBe(deriveRequestId('Awssb', 'create', key, ''));
-			expect(spring.requestId).toBe(deriveRequestId('Awssb', 'create', key, 'spring-campaign'));
-			expect(autumn.requestId).toBe(deriveRequestId('Awssb', 'create', key, 'autumn-campaign'));
-			expect(new Set([plain.requestId, spring.requestId, autumn.requestId]).size).toBe(3);
-			expect(springAgain).toMatchObject({
+			const workflow = await run({});
+			const spring = await run({
+				idempotencyScope: 'named',
+				idempotencyScopeName: 'spring-campaign',
+			});
+			const autumn = await run({
+				idempotencyScope: 'named',
+				idempotencyScopeName: 'autumn-campaign',
+			});
+			const account = await run({ idempotencyScope: 'account' });
+			const springElsewhere = await run(
+				{ idempotencyScope: 'named', idempotencyScopeName: 'spring-campaign' },
+				'another-workflow',
+			);
+			expect(workflow.requestId).toBe(deriveRequestId('Awssb', 'create', key, HARNESS_SCOPE));
+			expect(spring.requestId).toBe(
+				deriveRequestId('Awssb', 'create', key, { type: 'named', name: 'spring-campaign' }),
+			);
+			expect(autumn.requestId).toBe(
+				deriveRequestId('Awssb', 'create', key, { type: 'named', name: 'autumn-campaign' }),
+			);
+			expect(account.requestId).toBe(deriveRequestId('Awssb', 'create', key, { type: 'account' }));
+			expect(
+				new Set([workflow.requestId, spring.requestId, autumn.requestId, account.requestId]).size,
+			).toBe(4);
+			// Another workflow in the same named scope shares the id: the original card, no money.
+			expect(springElsewhere).toMatchObject({
 				requestId: spring.requestId,
 				gcId: spring.gcId,
 				replay: true,
 			});
-			expect(sandbox().stats()).toMatchObject({ cardsIssued: 3, totalDebited: { USD: 15 } });
+			expect(sandbox().stats()).toMatchObject({ cardsIssued: 4, totalDebited: { USD: 20 } });
 		});
 
 		it('the same key for different operations gives different ids', async () => {
@@ -91,9 +110,9 @@ describe('request ids', () => {
 					{ key, customer: 'amzn1.account.X', amount: 5 },
 				]),
 			)[0];
-			expect(card.requestId).toBe(deriveRequestId('Awssb', 'create', key));
-			expect(activation.requestId).toBe(deriveRequestId('Awssb', 'activate', key));
-			expect(load.requestId).toBe(deriveRequestId('Awssb', 'load', key));
+			expect(card.requestId).toBe(deriveRequestId('Awssb', 'create', key, HARNESS_SCOPE));
+			expect(activation.requestId).toBe(deriveRequestId('Awssb', 'activate', key, HARNESS_SCOPE));
+			expect(load.requestId).toBe(deriveRequestId('Awssb', 'load', key, HARNESS_SCOPE));
 			expect(new Set([card.requestId, activation.requestId, load.requestId]).size).toBe(3);
 		});
 

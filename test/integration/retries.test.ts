@@ -207,7 +207,7 @@ describe('retries: the identical request and id until Amazon gives a final answe
 			]);
 			const error = apiErrorOf(result);
 			expect(error.message).toMatch(
-				/^Item 0: Amazon gave no final answer to CreateGiftCard after 3 attempt\(s\) \(last: HTTP 500 .*\)\. Safe to retry\.$/,
+				/^Item 0: outcome unknown: Amazon's answers to CreateGiftCard do not prove whether it was carried out \(after 3 attempt\(s\); last: HTTP 500 .*\)\. Safe to retry with the same ID\.$/,
 			);
 			expect(error.errorResponse).toMatchObject({ retryable: true, attempts: 3 });
 			expect(error.httpCode).toBe('500');
@@ -222,7 +222,7 @@ describe('retries: the identical request and id until Amazon gives a final answe
 			]);
 			const error = apiErrorOf(result);
 			expect(error.message).toMatch(
-				/^Item 0: Amazon gave no final answer to CreateGiftCard after 2 attempt\(s\) \(last: .*ECONNRESET.*\)\. Safe to retry\.$/,
+				/^Item 0: outcome unknown: Amazon's answers to CreateGiftCard do not prove whether it was carried out \(after 2 attempt\(s\); last: .*ECONNRESET.*\)\. Safe to retry with the same ID\.$/,
 			);
 			expect(error.description).toMatch(/Request ID: Awssb\w{35}\./);
 			expect(error.errorResponse).toMatchObject({ retryable: true, attempts: 2 });
@@ -267,7 +267,9 @@ describe('retries: the identical request and id until Amazon gives a final answe
 			expect(fine).toMatchObject({ status: 'SUCCESS', requestId: ok, attempts: 1 });
 			expect(failed).toMatchObject({
 				error: {
-					message: expect.stringMatching(/^Item 1: Amazon gave no final answer .*Safe to retry\.$/),
+					message: expect.stringMatching(
+						/^Item 1: outcome unknown: .*Safe to retry with the same ID\.$/,
+					),
 					requestId: stuck,
 					retryable: true,
 					attempts: 2,

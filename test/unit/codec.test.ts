@@ -193,6 +193,61 @@ describe('classifyResponse', () => {
 			).kind,
 		).toBe('throttled');
 	});
+	it.each([
+		['a bare 429 with no body', 429, '', undefined],
+		['a 429 with an HTML body', 429, '<html>Too Many Requests</html>', undefined],
+		['a 429 with a JSON body', 429, '{"message":"slow down"}', undefined],
+		[
+			'only the x-amzn-ErrorType header',
+			400,
+			'{}',
+			'ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.availability/',
+		],
+		['the header on an empty body', 400, '', 'ThrottlingException'],
+		['a throttling errorType', 400, '{"errorType":"Throttling","message":"x"}', undefined],
+		['a "Too Many Requests" message', 400, '{"message":"Too Many Requests"}', undefined],
+	])('recognises a throttle from %s', (_what, status, body, header) => {
+		expect(classifyResponse('CreateGiftCard', status, undefined, body, 'A', header).kind).toBe(
+			'throttled',
+		);
+	});
+	it('does not take other x-amzn-ErrorType values or AGCOD velocity limits for throttles', () => {
+		expect(
+			classifyResponse('CreateGiftCard', 403, undefined, '{}', 'A', 'InvalidSignatureException:x')
+				.kind,
+		).not.toBe('throttled');
+		expect(
+			classifyResponse(
+				'CreateGiftCard',
+				400,
+				'application/json',
+				'{"agcodResponse":{"status":"FAILURE"},"errorCode":"F300","errorType":"CustomerSurpassedDailyVelocityLimit","message":"Customer Surpassed Daily Velocity Limit"}',
+				'A',
+			).kind,
+		).toBe('failure');
+	});
+	it('accepts a Login & Receive SUCCESS without the echoed id and fills in the id it sent', () => {
+		const outcome = classifyResponse(
+			'LoadAmazonBalance',
+			200,
+			'application/json',
+			'{"amazonTransactionId":"TX","amount":{"currencyCode":"USD","value":5},"status":"SUCCESS"}',
+			'AwssbLoad1',
+		);
+		expect(outcome).toMatchObject({
+			kind: 'success',
+			data: { loadBalanceRequestId: 'AwssbLoad1', amazonTransactionId: 'TX' },
+		});
+		expect(
+			classifyResponse(
+				'LoadAmazonBalance',
+				200,
+				'application/json',
+				'{"loadBalanceRequestId":"AwssbOther","status":"SUCCESS"}',
+				'AwssbLoad1',
+			).kind,
+		).toBe('malformed');
+	});
 	it('maps AWS 403 bodies to auth errors', () => {
 		expect(
 			classifyResponse(

@@ -73,7 +73,7 @@ export const amazonBalanceFields: INodeProperties[] = [
 	...updateDisplayOptions(showFor('amazonBalance', ['load', 'void']), customerAndAmountFields),
 	...updateDisplayOptions(
 		showFor('amazonBalance', ['load']),
-		requestIdFields('e.g. {{ $json.rewardId }}'),
+		requestIdFields('Balance Load', 'e.g. {{ $json.rewardId }}'),
 	),
 	...updateDisplayOptions(showFor('amazonBalance', ['void']), [loadBalanceRequestIdField]),
 	...updateDisplayOptions(showFor('amazonBalance', ['load']), [loadAdditionalFields]),

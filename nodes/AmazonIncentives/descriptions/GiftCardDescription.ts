@@ -17,7 +17,7 @@ const createFields: INodeProperties[] = [
 		'Value of the gift card, in the currency below (at most 2 decimals; whole numbers for JPY)',
 	),
 	currencyField(),
-	...requestIdFields('e.g. {{ $json.referralId }}'),
+	...requestIdFields('Reward', 'e.g. {{ $json.referralId }}'),
 	additionalFields(purchaseReferenceOptions()),
 ];
 

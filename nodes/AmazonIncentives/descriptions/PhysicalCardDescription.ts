@@ -19,7 +19,7 @@ const activateFields: INodeProperties[] = [
 		"Value to load onto the card; for denominated cards exactly the card's printed value",
 	),
 	currencyField(),
-	...requestIdFields('e.g. {{ $json.saleId }}'),
+	...requestIdFields('Activation', 'e.g. {{ $json.saleId }}'),
 ];
 
 const activationIdField: INodeProperties = {

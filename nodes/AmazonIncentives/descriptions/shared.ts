@@ -75,22 +75,35 @@ export function currencyField(): INodeProperties {
 	};
 }
 
-/** How a new transaction's request id is chosen: derived from an idempotency key (default) or given. */
-export function requestIdFields(example: string): INodeProperties[] {
+/** What one new transaction is called beside its unique ID field. */
+export type TransactionNoun = 'Reward' | 'Activation' | 'Balance Load';
+
+/**
+ * How a new transaction's request id is chosen: derived from a unique ID of the user's data (the idempotency
+ * key) within a scope, or given exactly. Plain words lead; Amazon's and n8n's terms are in the descriptions.
+ */
+export function requestIdFields(noun: TransactionNoun, example: string): INodeProperties[] {
 	return [
 		{
-			displayName: 'Request ID Source',
+			displayName:
+				'Amazon carries out each unique ID once: a re-run or retry with the same ID gets the original result back instead of paying again, and a new ID is a new payment.',
+			name: 'uniqueIdNotice',
+			type: 'notice',
+			default: '',
+		},
+		{
+			displayName: 'Unique ID Source',
 			name: 'requestIdMode',
 			type: 'options',
 			options: [
 				{
-					name: 'Derive From Idempotency Key',
+					name: 'From My Data (Recommended)',
 					value: 'derive',
 					description:
-						'Recommended: the same key always gives the same request ID, so re-runs never issue twice',
+						"A value of your data, such as a referral or order ID, is the idempotency key; the node derives Amazon's request ID from it",
 				},
 				{
-					name: 'Explicit Request ID',
+					name: 'Exact Amazon Request ID',
 					value: 'explicit',
 					description:
 						'Send this exact request ID (letters and digits, at most 40, starting with the Partner ID; sandbox mock IDs like F3003 are allowed outside production)',
@@ -99,7 +112,7 @@ export function requestIdFields(example: string): INodeProperties[] {
 			default: 'derive',
 		},
 		{
-			displayName: 'Idempotency Key',
+			displayName: `Unique ID for This ${noun}`,
 			name: 'idempotencyKey',
 			type: 'string',
 			required: true,
@@ -107,10 +120,50 @@ export function requestIdFields(example: string): INodeProperties[] {
 			placeholder: example,
 			displayOptions: { show: { requestIdMode: ['derive'] } },
 			description:
-				'A value that identifies this transaction in your data, such as an order, referral or reward ID. The request ID sent to Amazon is derived from it: the same key is never paid twice, however often the workflow runs.',
+				"A value that identifies this transaction in your data and never changes, such as a referral, order or survey-response ID (the idempotency key). Amazon's request ID is derived from it and the scope below, so the same ID is never paid twice however often the workflow runs.",
 		},
 		{
-			displayName: 'Request ID',
+			displayName: 'Unique Within',
+			name: 'idempotencyScope',
+			type: 'options',
+			options: [
+				{
+					name: 'This Workflow',
+					value: 'workflow',
+					description:
+						'The same ID in another workflow is another transaction; re-runs of this workflow keep their IDs',
+				},
+				{
+					name: 'A Named Scope',
+					value: 'named',
+					description:
+						'Workflows that use the same scope name share IDs, e.g. a workflow and the error workflow that retries it',
+				},
+				{
+					name: 'The Whole Amazon Account',
+					value: 'account',
+					description:
+						'Every workflow that uses this ID with this account means the same transaction',
+				},
+			],
+			default: 'workflow',
+			displayOptions: { show: { requestIdMode: ['derive'] } },
+			description:
+				'Where the unique ID must be unique (the idempotency scope). Changing it changes every request ID, so pick it before the first real run.',
+		},
+		{
+			displayName: 'Scope Name',
+			name: 'idempotencyScopeName',
+			type: 'string',
+			required: true,
+			default: '',
+			placeholder: 'spring-referral-campaign',
+			displayOptions: { show: { requestIdMode: ['derive'], idempotencyScope: ['named'] } },
+			description:
+				'A name the workflows that should share IDs all use (at most 100 characters), e.g. a campaign name',
+		},
+		{
+			displayName: 'Amazon Request ID',
 			name: 'requestId',
 			type: 'string',
 			required: true,
@@ -118,7 +171,7 @@ export function requestIdFields(example: string): INodeProperties[] {
 			placeholder: 'Awssb0001',
 			displayOptions: { show: { requestIdMode: ['explicit'] } },
 			description:
-				'The exact request ID to send. Re-using it returns the original result; a new ID is a new transaction.',
+				'The exact request ID to send (creationRequestId, activationRequestId or loadBalanceRequestId). Re-using it returns the original result; a new ID is a new transaction.',
 		},
 	];
 }
@@ -258,21 +311,6 @@ export const optionsCollection: INodeProperties = {
 			description: 'Body format on the wire. The output is the same either way.',
 		},
 		{
-			displayName: 'Idempotency Namespace',
-			name: 'idempotencyNamespace',
-			type: 'string',
-			displayOptions: {
-				show: {
-					'/resource': OPERATIONS_WITH_NEW_TRANSACTIONS.resource,
-					'/operation': OPERATIONS_WITH_NEW_TRANSACTIONS.operation,
-				},
-			},
-			default: '',
-			placeholder: 'spring-referral-campaign',
-			description:
-				'Optional scope for idempotency keys, e.g. a campaign name: the same key in another namespace is a different transaction',
-		},
-		{
 			displayName: 'Max Concurrent Requests',
 			name: 'maxConcurrentRequests',
 			type: 'number',
@@ -329,6 +367,20 @@ export const optionsCollection: INodeProperties = {
 			},
 			default: defaultOf('timeout'),
 			description: 'Per attempt. Amazon recommends 6 seconds.',
+		},
+		{
+			displayName: 'Treat Same-ID Items as Replays',
+			name: 'sameIdItemsAreReplays',
+			type: 'boolean',
+			displayOptions: {
+				show: {
+					'/resource': OPERATIONS_WITH_NEW_TRANSACTIONS.resource,
+					'/operation': OPERATIONS_WITH_NEW_TRANSACTIONS.operation,
+				},
+			},
+			default: false,
+			description:
+				"Whether items of one run that share a unique ID but differ in their input data all get the first one's result. Off, the later ones fail as conflicts and nothing is sent for them; items that are exact duplicates are replays either way.",
 		},
 	],
 };

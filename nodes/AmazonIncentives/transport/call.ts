@@ -4,8 +4,8 @@ import { type AgcodConnection, operationPath } from './connection';
 import {
 	type AttemptOutcome,
 	classifyResponse,
-	isAmbiguous,
 	isRetryable,
+	mayHaveBeenApplied,
 	redactSecrets,
 } from './errors';
 import { post } from './http';
@@ -39,22 +39,156 @@ export interface CallResult {
 }
 
 /**
- * The call did not succeed. `retryable` means Amazon's answer never became final within the budget: the
- * identical request (same request id) may be sent again later and cannot create a duplicate.
+ * What Amazon's answers prove about a call that did not succeed:
+ * - refused: this request moved no money (Amazon refused it, or it never reached Amazon);
+ * - unknown: it may or may not have been carried out; a re-run with the same request id settles it;
+ * - cancelled: CreateGiftCard answered with the card of this request id, but that card was cancelled;
+ * - conflict: CreateGiftCard answered with a card of this request id that is not the one asked for.
+ */
+export type CallVerdict = 'refused' | 'unknown' | 'cancelled' | 'conflict';
+
+/** Operations that move money; a failed call of any other one never leaves anything to settle. */
+const MONEY_OPERATIONS: ReadonlySet<AgcodOperation> = new Set<AgcodOperation>([
+	'CreateGiftCard',
+	'CancelGiftCard',
+	'ActivateGiftCard',
+	'DeactivateGiftCard',
+	'LoadAmazonBalance',
+	'VoidAmazonBalanceLoad',
+]);
+
+/**
+ * The call did not succeed. `verdict` says what Amazon's answers prove; `retryable` says whether sending the
+ * identical request again (same request id) may help, which is always safe: it cannot create a duplicate.
  */
 export class AgcodCallError extends Error {
-	readonly retryable: boolean;
-
 	constructor(
 		readonly operation: AgcodOperation,
 		readonly requestId: string | undefined,
 		readonly outcome: Exclude<AttemptOutcome, { kind: 'success' }>,
 		readonly attempts: number,
+		readonly verdict: CallVerdict = 'refused',
+		readonly retryable: boolean = isRetryable(outcome.kind),
+		/** Whether an attempt of this call may have been carried out by Amazon without us seeing it. */
+		readonly mayHaveBeenApplied = false,
 	) {
 		super(outcome.message);
 		this.name = 'AgcodCallError';
-		this.retryable = isRetryable(outcome.kind);
 	}
+}
+
+/**
+ * Cancels this process has seen succeed or possibly applied, by origin, partner and creationRequestId. Whether
+ * Amazon checks the 15-minute window before it replays an earlier cancel is unconfirmed, so a later
+ * CancelRequestArrivedAfterTimeLimit for one of these proves nothing. Bounded, oldest forgotten first.
+ */
+const cancelsMaybeApplied = new Set<string>();
+const MAX_REMEMBERED_CANCELS = 100_000;
+
+function rememberCancel(key: string): void {
+	cancelsMaybeApplied.delete(key);
+	cancelsMaybeApplied.add(key);
+	if (cancelsMaybeApplied.size > MAX_REMEMBERED_CANCELS)
+		cancelsMaybeApplied.delete(cancelsMaybeApplied.values().next().value as string);
+}
+
+export function movesMoney(operation: AgcodOperation): boolean {
+	return MONEY_OPERATIONS.has(operation);
+}
+
+/** Internal (F100) and unknown (F500) errors say nothing about whether the request was carried out. */
+function isInconclusiveFailure(errorCode: string | null): boolean {
+	return errorCode !== null && /^F[15]/.test(errorCode);
+}
+
+/**
+ * The verdict on a call that ends with `last`. `mayHaveBeenAppliedBefore` is true when an earlier attempt of
+ * this call may have been carried out without us seeing the answer (and nothing proved otherwise since).
+ *
+ * A request id is one transaction, however often and wherever it was sent, so "refused" needs an answer from
+ * Amazon that covers the id: a FAILURE does, because Amazon answers a repeated request id with the original
+ * result (idempotency), so had any earlier request with this id gone through, Amazon would have returned it.
+ * Two exceptions: F100/F500 (an internal error proves nothing, on any attempt), and
+ * CancelRequestArrivedAfterTimeLimit, which Amazon may answer to a late re-sent cancel of a card an earlier
+ * cancel already cancelled (one of this call, or one this process saw succeed or possibly apply). Without an
+ * AGCOD answer (throttled or unreachable on every attempt, credential or TLS refused, a proxy's 4xx) this
+ * request was not carried out, but an earlier request with the same id (an earlier run) may have been: unknown.
+ */
+function verdictOn(
+	operation: AgcodOperation,
+	last: Exclude<AttemptOutcome, { kind: 'success' }>,
+	mayHaveBeenAppliedBefore: boolean,
+	cancelKnownBefore: boolean,
+	outOfRetries: boolean,
+): { verdict: CallVerdict; retryable: boolean } {
+	if (!MONEY_OPERATIONS.has(operation)) {
+		if (outOfRetries) return { verdict: 'unknown', retryable: true };
+		if (last.kind === 'failure')
+			return { verdict: 'refused', retryable: isInconclusiveFailure(last.errorCode) };
+		return { verdict: 'refused', retryable: isRetryable(last.kind) };
+	}
+	if (last.kind === 'failure' && !outOfRetries) {
+		if (isInconclusiveFailure(last.errorCode)) return { verdict: 'unknown', retryable: true };
+		if (
+			last.errorType === 'CancelRequestArrivedAfterTimeLimit' &&
+			(mayHaveBeenAppliedBefore || cancelKnownBefore)
+		)
+			return { verdict: 'unknown', retryable: true };
+		return { verdict: 'refused', retryable: false };
+	}
+	// An HTTP 400 whose body cannot be read may be a cut AGCOD FAILURE, of a kind that is not known.
+	const unreadableFailure =
+		last.kind === 'client' && last.unreadable === true && last.httpStatus === 400;
+	return {
+		verdict: 'unknown',
+		retryable: outOfRetries || unreadableFailure || isRetryable(last.kind),
+	};
+}
+
+/**
+ * A CreateGiftCard SUCCESS hands out a card only when the card is live and is the one asked for: re-sending the
+ * id of a cancelled card answers SUCCESS with cardStatus RefundedToPurchaser and the old, dead claim code.
+ */
+function unusableCard(
+	request: JsonObject,
+	data: JsonObject,
+): Extract<AttemptOutcome, { kind: 'unusable' }> | undefined {
+	const cardInfo = (data.cardInfo ?? null) as JsonObject | null;
+	const cardStatus = typeof cardInfo?.cardStatus === 'string' ? cardInfo.cardStatus : null;
+	const gcId = typeof data.gcId === 'string' ? data.gcId : null;
+	const unusable = (
+		errorType: 'CardRefundedToPurchaser' | 'CardNotFulfilled' | 'CardValueMismatch',
+		message: string,
+	) => ({
+		kind: 'unusable' as const,
+		httpStatus: 200,
+		errorCode: null,
+		errorType,
+		message,
+		gcId,
+		cardStatus,
+	});
+	if (cardStatus === 'RefundedToPurchaser')
+		return unusable(
+			'CardRefundedToPurchaser',
+			`the card of this request ID${gcId ? ` (gcId ${gcId})` : ''} was cancelled (cardStatus RefundedToPurchaser); its claim code no longer works`,
+		);
+	if (cardStatus !== 'Fulfilled')
+		return unusable(
+			'CardNotFulfilled',
+			`the card of this request ID${gcId ? ` (gcId ${gcId})` : ''} has cardStatus ${String(cardStatus).slice(0, 40)}, not Fulfilled`,
+		);
+	const asked = (request.value ?? null) as JsonObject | null;
+	const got = (cardInfo?.value ?? null) as JsonObject | null;
+	if (asked && got && typeof got.amount === 'number' && typeof got.currencyCode === 'string') {
+		const cents = (amount: unknown) => Math.round(Number(amount) * 100);
+		if (cents(got.amount) !== cents(asked.amount) || got.currencyCode !== asked.currencyCode)
+			return unusable(
+				'CardValueMismatch',
+				`the card of this request ID${gcId ? ` (gcId ${gcId})` : ''} is worth ${got.amount} ${got.currencyCode}, but this item asks for ${String(asked.amount)} ${String(asked.currencyCode)}`,
+			);
+	}
+	return undefined;
 }
 
 /** The budget is per account: endpoint and partner. */
@@ -98,6 +232,7 @@ async function attemptOnce(
 					response.contentType,
 					response.body,
 					requestId,
+					response.errorTypeHeader,
 				);
 	// Messages quote the server; a server or proxy echoing the request must not carry the signature onward.
 	if ('message' in outcome)
@@ -144,6 +279,7 @@ export async function callAgcod(
 					startedAt + options.retryBudgetMs - options.timeoutMs,
 				);
 	if (requestId !== undefined && !lock)
+		// Another execution is sending this id and may be carrying it out: nothing is proven either way.
 		throw new AgcodCallError(
 			operation,
 			requestId,
@@ -153,6 +289,8 @@ export async function callAgcod(
 					'another execution was still sending this request ID when the retry budget ran out',
 			},
 			0,
+			'unknown',
+			true,
 		);
 	let succeeded = false;
 	try {
@@ -176,6 +314,26 @@ async function sendUntilFinal(
 	const log = options.log ?? (() => undefined);
 	let statusChecked = false;
 	let retries = 0;
+	// Whether an attempt so far may have been carried out without us seeing it, and nothing proved otherwise.
+	let mayHaveBeenAppliedBefore = false;
+	const cancelKey = `${connection.baseUrl.origin}|${connection.partnerId}|${requestId ?? ''}`;
+	const cancelKnownBefore = operation === 'CancelGiftCard' && cancelsMaybeApplied.has(cancelKey);
+	const fail = (
+		last: Exclude<AttemptOutcome, { kind: 'success' }>,
+		attempts: number,
+		outOfRetries: boolean,
+	): AgcodCallError => {
+		const { verdict, retryable } = verdictOn(
+			operation,
+			last,
+			mayHaveBeenAppliedBefore,
+			cancelKnownBefore,
+			outOfRetries,
+		);
+		const applied = mayHaveBeenAppliedBefore || mayHaveBeenApplied(last);
+		if (operation === 'CancelGiftCard' && applied) rememberCancel(cancelKey);
+		return new AgcodCallError(operation, requestId, last, attempts, verdict, retryable, applied);
+	};
 
 	for (let attempt = 1; ; attempt++) {
 		const outcome = await attemptOnce(connection, operation, payload, requestId, options);
@@ -189,9 +347,22 @@ async function sendUntilFinal(
 				? { errorCode: outcome.errorCode, errorType: outcome.errorType }
 				: {}),
 		});
-		if (outcome.kind === 'success') return { data: outcome.data, attempts: attempt, statusChecked };
-		if (!isRetryable(outcome.kind))
-			throw new AgcodCallError(operation, requestId, outcome, attempt);
+		if (outcome.kind === 'success') {
+			if (operation === 'CancelGiftCard') rememberCancel(cancelKey);
+			const unusable =
+				operation === 'CreateGiftCard' ? unusableCard(body, outcome.data) : undefined;
+			if (unusable)
+				throw new AgcodCallError(
+					operation,
+					requestId,
+					unusable,
+					attempt,
+					unusable.errorType === 'CardRefundedToPurchaser' ? 'cancelled' : 'conflict',
+					false,
+				);
+			return { data: outcome.data, attempts: attempt, statusChecked };
+		}
+		if (!isRetryable(outcome.kind)) throw fail(outcome, attempt, false);
 
 		// A throttle proves that nothing happened: it costs time from the retry budget, not one of the retries.
 		const throttled = outcome.kind === 'throttled';
@@ -200,28 +371,33 @@ async function sendUntilFinal(
 			? 0
 			: backoffMs(retries, options.retryBaseDelayMs ?? RETRY_BASE_DELAY_MS);
 		const outOfBudget = Date.now() - startedAt + delay + options.timeoutMs > options.retryBudgetMs;
-		if (retries > options.maxRetries || outOfBudget)
-			throw new AgcodCallError(operation, requestId, outcome, attempt);
+		if (retries > options.maxRetries || outOfBudget) throw fail(outcome, attempt, true);
 
-		if (operation === 'ActivateGiftCard' && isAmbiguous(outcome)) {
-			statusChecked = true;
-			await settleActivation(connection, body, requestId, attempt, options);
+		if (mayHaveBeenApplied(outcome)) {
+			mayHaveBeenAppliedBefore = true;
+			if (operation === 'ActivateGiftCard') {
+				statusChecked = true;
+				const cardStatus = await checkActivation(connection, body, requestId, options);
+				// Not activated now: the unanswered attempt was not applied, so a refusal of the re-send is final.
+				if (cardStatus === 'AwaitingActivation' || cardStatus === 'Invalidated')
+					mayHaveBeenAppliedBefore = false;
+			}
 		}
 		await sleep(delay);
 	}
 }
 
 /**
- * Amazon: after a timed-out activation, ask ActivationStatusCheck before sending it again. Activated (by us)
- * or AwaitingActivation both make the identical re-send safe; any definite refusal ends the call.
+ * Amazon: after an activation whose answer was lost, ask ActivationStatusCheck before sending it again (with
+ * the same id, which Amazon deduplicates). Returns the card status the check proved, or null when the check
+ * did not succeed: a failed check proves nothing, so the activation is re-sent either way.
  */
-async function settleActivation(
+async function checkActivation(
 	connection: AgcodConnection,
 	activation: JsonObject,
 	requestId: string | undefined,
-	attempts: number,
 	options: CallOptions,
-): Promise<void> {
+): Promise<string | null> {
 	const check = await attemptOnce(
 		connection,
 		'ActivationStatusCheck',
@@ -242,22 +418,7 @@ async function settleActivation(
 		requestId,
 		outcome: check.kind,
 	});
-	if (check.kind === 'success') {
-		const cardInfo = check.data.cardInfo as JsonObject | null;
-		if (cardInfo?.cardStatus === 'Invalidated')
-			throw new AgcodCallError(
-				'ActivateGiftCard',
-				requestId,
-				{
-					kind: 'failure',
-					httpStatus: 200,
-					errorCode: null,
-					errorType: 'CardInvalidated',
-					message: 'The card is Invalidated and cannot be activated',
-				},
-				attempts,
-			);
-	} else if (check.kind === 'failure' || check.kind === 'auth' || check.kind === 'client') {
-		throw new AgcodCallError('ActivateGiftCard', requestId, check, attempts);
-	}
+	if (check.kind !== 'success') return null;
+	const cardInfo = check.data.cardInfo as JsonObject | null;
+	return typeof cardInfo?.cardStatus === 'string' ? cardInfo.cardStatus : null;
 }

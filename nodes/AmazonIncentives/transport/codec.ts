@@ -76,7 +76,8 @@ export const OPERATION_SPECS: Readonly<Record<AgcodOperation, OperationSpec>> = 
 			amazonTransactionId: 's',
 			status: 's',
 		},
-		requiredOnSuccess: ['loadBalanceRequestId'],
+		// Amazon's Login & Receive answer shape is unconfirmed: a SUCCESS without the echo is accepted.
+		requiredOnSuccess: [],
 	},
 	VoidAmazonBalanceLoad: {
 		requestIdField: 'loadBalanceRequestId',
@@ -86,7 +87,8 @@ export const OPERATION_SPECS: Readonly<Record<AgcodOperation, OperationSpec>> = 
 			amazonTransactionId: 's',
 			status: 's',
 		},
-		requiredOnSuccess: ['loadBalanceRequestId'],
+		// Amazon's Login & Receive answer shape is unconfirmed: a SUCCESS without the echo is accepted.
+		requiredOnSuccess: [],
 	},
 };
 

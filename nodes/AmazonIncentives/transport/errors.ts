@@ -23,10 +23,26 @@ export type AttemptOutcome =
 	  }
 	| { kind: 'throttled'; httpStatus: number; message: string }
 	| { kind: 'auth'; httpStatus: number; message: string }
-	| { kind: 'server' | 'malformed' | 'client'; httpStatus: number; message: string }
+	| {
+			kind: 'server' | 'malformed' | 'client';
+			httpStatus: number;
+			message: string;
+			/** The body was neither JSON nor XML (HTML, cut, empty): what the server meant is not known. */
+			unreadable?: true;
+	  }
 	| { kind: 'timeout' | 'connection' | 'tls'; message: string; code?: string }
 	/** Nothing was sent: another execution held this request id for the whole retry budget. */
-	| { kind: 'busy'; message: string };
+	| { kind: 'busy'; message: string }
+	/** A SUCCESS answer to CreateGiftCard whose card cannot be handed out (cancelled, another value …). */
+	| {
+			kind: 'unusable';
+			httpStatus: number;
+			errorCode: null;
+			errorType: 'CardRefundedToPurchaser' | 'CardNotFulfilled' | 'CardValueMismatch';
+			message: string;
+			gcId: string | null;
+			cardStatus: string | null;
+	  };
 
 export type OutcomeKind = AttemptOutcome['kind'];
 
@@ -44,15 +60,50 @@ export function isRetryable(kind: OutcomeKind): boolean {
 	return RETRYABLE.has(kind);
 }
 
+// Connection errors raised before a request can have reached the server.
+const NOT_SENT_CODES: ReadonlySet<string> = new Set([
+	'ECONNREFUSED',
+	'ENOTFOUND',
+	'EAI_AGAIN',
+	'EHOSTUNREACH',
+	'ENETUNREACH',
+]);
+
 /**
- * Outcomes where Amazon may have committed the request without us seeing the answer. For an activation this
- * is the case Amazon says to settle with ActivationStatusCheck before sending it again.
+ * Outcomes after which Amazon may have carried out the request without us seeing its answer: no answer
+ * (timeout, a connection lost after sending), an unreadable or cut answer, a 5xx (a gateway may answer it after
+ * the service committed), and RESEND (Amazon's own advice for a lasting F400 is to cancel or void the original
+ * request id, so it may have been applied). For an activation this is the case Amazon says to settle with
+ * ActivationStatusCheck before sending it again.
  */
-export function isAmbiguous(outcome: AttemptOutcome): boolean {
+export function mayHaveBeenApplied(outcome: AttemptOutcome): boolean {
+	switch (outcome.kind) {
+		case 'timeout':
+		case 'malformed':
+		case 'server':
+		case 'resend':
+			return true;
+		case 'connection':
+			return !(outcome.code !== undefined && NOT_SENT_CODES.has(outcome.code));
+		default:
+			return false;
+	}
+}
+
+/** A throttle however it is signalled: status 429 (body or not), the x-amzn-ErrorType header, type or message. */
+function isThrottle(
+	httpStatus: number,
+	errorTypeHeader: string | undefined,
+	awsType: string,
+	errorType: string | null,
+	message: string,
+): boolean {
 	return (
-		outcome.kind === 'timeout' ||
-		(outcome.kind === 'connection' && outcome.code !== 'ECONNREFUSED') ||
-		outcome.kind === 'malformed'
+		httpStatus === 429 ||
+		/^\s*Throttling(Exception)?\b/i.test(errorTypeHeader ?? '') ||
+		/Throttling/i.test(awsType) ||
+		/Throttling/i.test(errorType ?? '') ||
+		/^(rate exceeded|too many requests)\b/i.test(message)
 	);
 }
 
@@ -67,8 +118,16 @@ export function classifyResponse(
 	contentType: string | undefined,
 	rawBody: string,
 	sentRequestId: string | undefined,
+	/** The `x-amzn-ErrorType` header, e.g. `ThrottlingException:http://internal.amazon.com/coral/…/`. */
+	errorTypeHeader?: string,
 ): AttemptOutcome {
 	const parsed = parseBody(rawBody, contentType);
+	if (!parsed && isThrottle(httpStatus, errorTypeHeader, '', null, ''))
+		return {
+			kind: 'throttled',
+			httpStatus,
+			message: `HTTP ${httpStatus}: throttled (Rate exceeded)`,
+		};
 	if (!parsed) {
 		const what =
 			rawBody.trim() === '' ? 'an empty body' : 'a body that is neither AGCOD JSON nor XML';
@@ -80,7 +139,12 @@ export function classifyResponse(
 				httpStatus,
 				message: `HTTP ${httpStatus} with ${what} (incomplete answer)`,
 			};
-		return { kind: 'client', httpStatus, message: `HTTP ${httpStatus} with ${what}` };
+		return {
+			kind: 'client',
+			httpStatus,
+			message: `HTTP ${httpStatus} with ${what}`,
+			unreadable: true,
+		};
 	}
 
 	const { body, root } = parsed;
@@ -91,12 +155,7 @@ export function classifyResponse(
 	const message = text(body.message) ?? text(body.Message) ?? errorType ?? '';
 	const awsType = text(body.__type) ?? root ?? '';
 
-	if (
-		/ThrottlingException/.test(awsType) ||
-		errorType === 'ThrottlingException' ||
-		httpStatus === 429 ||
-		message === 'Rate exceeded'
-	)
+	if (isThrottle(httpStatus, errorTypeHeader, awsType, errorType, message))
 		return { kind: 'throttled', httpStatus, message: message || 'Rate exceeded' };
 
 	if (status === 'SUCCESS') return checkSuccess(operation, httpStatus, body, sentRequestId);
@@ -146,12 +205,15 @@ function checkSuccess(
 			message: `SUCCESS answer without ${missing.join(', ')}; not trusted as a success`,
 		};
 	const echoed = spec.requestIdField ? data[spec.requestIdField] : null;
+	// Only an echo that is present and different is distrusted: Login & Receive answers may not echo at all.
 	if (sentRequestId && typeof echoed === 'string' && echoed !== sentRequestId)
 		return {
 			kind: 'malformed',
 			httpStatus,
 			message: `SUCCESS answer for a different request id (${echoed.slice(0, 60)}); not trusted as a success`,
 		};
+	if (spec.requestIdField && sentRequestId && echoed === null)
+		data[spec.requestIdField] = sentRequestId;
 	return { kind: 'success', data };
 }
 
@@ -176,7 +238,7 @@ const HINTS_BY_ERROR_TYPE: Readonly<Record<string, string>> = {
 	ActiveContractNotFound:
 		'The account has no active contract for this currency or marketplace; ask your Amazon account manager.',
 	CancelRequestArrivedAfterTimeLimit:
-		'Gift cards can only be cancelled within 15 minutes of creation; this card stays issued.',
+		'Gift cards can only be cancelled within 15 minutes of creation; this request did not cancel the card. If an earlier cancel of this card ended with an unknown outcome in another run or on another n8n worker, re-run the Create of this card with the same unique ID: the node then reports it as cancelled (RefundedToPurchaser) or returns it live.',
 	InvalidAmountInput: 'Send an amount for the card.',
 	InvalidAmountValue:
 		"Check the amount: it must be greater than 0 and within the currency's range.",
@@ -198,7 +260,7 @@ const HINTS_BY_ERROR_TYPE: Readonly<Record<string, string>> = {
 };
 
 const HINTS_BY_ERROR_CLASS: Readonly<Record<string, string>> = {
-	F100: 'Amazon internal error; retrying later with the same request id cannot create a duplicate.',
+	F100: 'Amazon internal error; it does not prove whether the request was carried out. Retrying later with the same request id cannot create a duplicate.',
 	F200: 'Amazon rejected the request as invalid; fix the input named in the message.',
 	F300: 'A problem with the Amazon Incentives account (funds, contract or limits); check it in the Incentives portal.',
 	F400: 'Amazon is temporarily unavailable; re-running sends the same request id, so nothing is issued twice.',

@@ -9,6 +9,8 @@ import type { AttemptOutcome } from './errors';
 export interface RawResponse {
 	statusCode: number;
 	contentType: string | undefined;
+	/** The `x-amzn-ErrorType` header, which AWS front ends use to name an error such as a throttle. */
+	errorTypeHeader: string | undefined;
 	body: string;
 }
 
@@ -100,6 +102,7 @@ export function post(
 					resolve({
 						statusCode: response.statusCode ?? 0,
 						contentType: response.headers['content-type'],
+						errorTypeHeader: headerText(response.headers['x-amzn-errortype']),
 						body: Buffer.concat(chunks).toString('utf8'),
 					});
 				});
@@ -118,4 +121,8 @@ export function post(
 		});
 		request.end(body);
 	});
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+	return Array.isArray(value) ? value.join(', ') : value;
 }
