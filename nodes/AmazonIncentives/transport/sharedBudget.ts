@@ -207,14 +207,27 @@ const SCRIPTS: Record<ScriptName, { numberOfKeys: number; lua: string }> = {
 };
 
 /** Redis keys of one account; the hash tag keeps them in one cluster slot, so one script may use them all. */
-function accountKeys(account: string) {
-	const tag = createHash('sha256').update(account).digest('hex').slice(0, 24);
-	const base = `amazon-incentives:{${tag}}`;
-	return {
-		budget: `${base}:budget`,
-		lock: (name: string) => `${base}:lock:${name}`,
-		succeeded: (name: string) => `${base}:ok:${name}`,
-	};
+interface AccountKeys {
+	budget: string;
+	lock(name: string): string;
+	succeeded(name: string): string;
+}
+
+const keysByAccount = new Map<string, AccountKeys>();
+
+function accountKeys(account: string): AccountKeys {
+	let keys = keysByAccount.get(account);
+	if (!keys) {
+		const tag = createHash('sha256').update(account).digest('hex').slice(0, 24);
+		const base = `amazon-incentives:{${tag}}`;
+		keys = {
+			budget: `${base}:budget`,
+			lock: (name) => `${base}:lock:${name}`,
+			succeeded: (name) => `${base}:ok:${name}`,
+		};
+		keysByAccount.set(account, keys);
+	}
+	return keys;
 }
 
 const LOCK_POLL_MIN_MS = 25;
