@@ -1,4 +1,12 @@
-import type { ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialType,
+	IHttpRequestOptions,
+	INodeProperties,
+	Icon,
+} from 'n8n-workflow';
+
+import { signRequestForCredential } from '../nodes/AmazonIncentives/transport/signRequest';
 
 export class AmazonIncentivesApi implements ICredentialType {
 	name = 'amazonIncentivesApi';
@@ -91,4 +99,16 @@ export class AmazonIncentivesApi implements ICredentialType {
 			description: 'Whether to accept a self-signed certificate from the custom endpoint',
 		},
 	];
+
+	/**
+	 * Signs a request with aws4 for this credential's region and endpoint, so n8n's HTTP Request node
+	 * ("Predefined Credential Type → Amazon Incentives API") can call any AGCOD operation: POST to
+	 * `<endpoint>/<Operation>` with a JSON or XML body.
+	 */
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		requestOptions: IHttpRequestOptions,
+	): Promise<IHttpRequestOptions> {
+		return signRequestForCredential(credentials, requestOptions);
+	}
 }
