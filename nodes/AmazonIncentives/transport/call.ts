@@ -234,6 +234,13 @@ async function attemptOnce(
 					requestId,
 					response.errorTypeHeader,
 				);
+	// An answer that is not Amazon's may be the proxy's own (407, 502 …): say which proxy it came through.
+	const fromProxy = 'proxy' in response ? response.proxy : undefined;
+	if (
+		fromProxy &&
+		(outcome.kind === 'client' || outcome.kind === 'server' || outcome.kind === 'malformed')
+	)
+		outcome.message += ` (via proxy ${fromProxy})`;
 	// Messages quote the server; a server or proxy echoing the request must not carry the signature onward.
 	if ('message' in outcome)
 		outcome.message = redactSecrets(outcome.message, connection.secretAccessKey);

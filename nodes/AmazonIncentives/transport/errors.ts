@@ -121,6 +121,14 @@ export function classifyResponse(
 	/** The `x-amzn-ErrorType` header, e.g. `ThrottlingException:http://internal.amazon.com/coral/…/`. */
 	errorTypeHeader?: string,
 ): AttemptOutcome {
+	// Amazon never asks for proxy credentials: this is a forward proxy refusing the call.
+	if (httpStatus === 407)
+		return {
+			kind: 'client',
+			httpStatus,
+			message:
+				'HTTP 407 Proxy Authentication Required: the proxy wants a user name and password (http://user:password@host:port in HTTPS_PROXY or HTTP_PROXY)',
+		};
 	const parsed = parseBody(rawBody, contentType);
 	if (!parsed && isThrottle(httpStatus, errorTypeHeader, '', null, ''))
 		return {

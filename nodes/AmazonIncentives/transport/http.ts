@@ -1,5 +1,8 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { HttpProxyAgent } from 'http-proxy-agent';
+import { HttpsProxyAgent } from 'https-proxy-agent';
+import { getProxyForUrl } from 'proxy-from-env';
 
 import { MAX_RESPONSE_BYTES } from '../defaults';
 import type { AgcodConnection } from './connection';
@@ -12,6 +15,8 @@ export interface RawResponse {
 	/** The `x-amzn-ErrorType` header, which AWS front ends use to name an error such as a throttle. */
 	errorTypeHeader: string | undefined;
 	body: string;
+	/** The proxy it came through (describeProxy), if any: a proxy may answer in Amazon's place. */
+	proxy?: string;
 }
 
 /** Why there is no answer. */
@@ -20,16 +25,36 @@ export type TransportFailure = Extract<AttemptOutcome, { kind: 'timeout' | 'conn
 /** Where a POST goes and whether a self-signed certificate is accepted there. */
 type Target = Pick<AgcodConnection, 'baseUrl' | 'allowUnauthorizedCerts'>;
 
+/**
+ * The forward proxy for this endpoint, as n8n picks it: HTTPS_PROXY / HTTP_PROXY / ALL_PROXY and NO_PROXY
+ * (either case, read on every call) through proxy-from-env, the library n8n's own request helpers use.
+ */
+export function proxyFor(baseUrl: URL): URL | undefined {
+	const proxy = getProxyForUrl(baseUrl.href);
+	return proxy && URL.canParse(proxy) ? new URL(proxy) : undefined;
+}
+
+/** A proxy as messages and logs name it: scheme, host and port, never its user name or password. */
+export function describeProxy(proxy: URL): string {
+	return `${proxy.protocol}//${proxy.host}`;
+}
+
 const agents = new Map<string, http.Agent>();
 
-/** One keep-alive agent per origin and certificate policy, shared by every call of the process. */
-function agentFor(target: Target): http.Agent {
-	const key = `${target.baseUrl.origin}|${target.allowUnauthorizedCerts}`;
+/**
+ * One keep-alive agent per origin, certificate policy and proxy, shared by every call of the process. Through
+ * a proxy: CONNECT tunnels for https endpoints, absolute-form requests for http ones (the agents n8n uses).
+ */
+function agentFor(target: Target, proxy: URL | undefined): http.Agent {
+	const key = `${target.baseUrl.origin}|${target.allowUnauthorizedCerts}|${proxy?.href ?? ''}`;
 	let agent = agents.get(key);
 	if (!agent) {
 		const options = { keepAlive: true, maxSockets: 64 };
-		agent =
-			target.baseUrl.protocol === 'https:'
+		const secure = target.baseUrl.protocol === 'https:';
+		if (proxy)
+			agent = secure ? new HttpsProxyAgent(proxy, options) : new HttpProxyAgent(proxy, options);
+		else
+			agent = secure
 				? new https.Agent({ ...options, rejectUnauthorized: !target.allowUnauthorizedCerts })
 				: new http.Agent(options);
 		agents.set(key, agent);
@@ -49,7 +74,10 @@ export function post(
 	timeoutMs: number,
 ): Promise<RawResponse | TransportFailure> {
 	const { baseUrl } = target;
-	const client = baseUrl.protocol === 'https:' ? https : http;
+	const secure = baseUrl.protocol === 'https:';
+	const client = secure ? https : http;
+	const proxy = proxyFor(baseUrl);
+	const via = proxy ? ` via proxy ${describeProxy(proxy)}` : '';
 	return new Promise((resolve) => {
 		let settled = false;
 		const fail = (failure: TransportFailure) => {
@@ -61,11 +89,13 @@ export function post(
 		const request = client.request(
 			{
 				hostname: baseUrl.hostname.replace(/^\[|\]$/g, ''),
-				port: baseUrl.port || undefined,
+				port: baseUrl.port || (secure ? 443 : 80),
 				path,
 				method: 'POST',
 				headers,
-				agent: agentFor(target),
+				agent: agentFor(target, proxy),
+				// Inside a proxy tunnel the endpoint's TLS is set up per request, so the policy goes here too.
+				...(secure ? { rejectUnauthorized: !target.allowUnauthorizedCerts } : {}),
 			},
 			(response) => {
 				const chunks: Buffer[] = [];
@@ -104,20 +134,21 @@ export function post(
 						contentType: response.headers['content-type'],
 						errorTypeHeader: headerText(response.headers['x-amzn-errortype']),
 						body: Buffer.concat(chunks).toString('utf8'),
+						...(proxy ? { proxy: describeProxy(proxy) } : {}),
 					});
 				});
 			},
 		);
 		const timer = setTimeout(() => {
-			fail({ kind: 'timeout', message: `no complete answer within ${timeoutMs / 1000} s` });
+			fail({ kind: 'timeout', message: `no complete answer within ${timeoutMs / 1000} s${via}` });
 			request.destroy();
 		}, timeoutMs);
 		request.on('error', (error: NodeJS.ErrnoException) => {
 			const code = error.code ?? 'ECONNRESET';
 			// A certificate the client will not trust is not transient: re-sending cannot fix it.
 			if (/CERT|SELF_SIGNED|TLS|SSL/i.test(code))
-				fail({ kind: 'tls', code, message: `TLS certificate not trusted (${code})` });
-			else fail({ kind: 'connection', code, message: `connection error ${code}` });
+				fail({ kind: 'tls', code, message: `TLS certificate not trusted (${code})${via}` });
+			else fail({ kind: 'connection', code, message: `connection error ${code}${via}` });
 		});
 		request.end(body);
 	});
