@@ -20,7 +20,11 @@ const project = {
 };
 
 /** Suites that prove the package on a line: the scenario workflows, the examples, the n8n-side features. */
-const perLineSuites = ['amazonIncentives.e2e.test.ts', 'examples.e2e.test.ts'];
+const perLineSuites = [
+	'amazonIncentives.e2e.test.ts',
+	'examples.e2e.test.ts',
+	'n8nSide.e2e.test.ts',
+];
 
 module.exports = {
 	projects: [

@@ -85,6 +85,17 @@ export function scenarioWorkflow(fileName: string, nodeType: string): WorkflowDe
 	return workflow;
 }
 
+/** Stands for the AGCOD endpoint's base URL in scenario workflows that call it without the node. */
+export const ENDPOINT_PLACEHOLDER = 'AGCOD_ENDPOINT';
+
+/** A scenario workflow from test/workflows with every ENDPOINT_PLACEHOLDER replaced by `baseUrl`. */
+export function workflowWithEndpoint(fileName: string, baseUrl: string): WorkflowDefinition {
+	const text = fs.readFileSync(path.join(scenarioWorkflowsDir(), fileName), 'utf8');
+	if (!text.includes(ENDPOINT_PLACEHOLDER))
+		throw new Error(`${fileName} has no ${ENDPOINT_PLACEHOLDER} placeholder`);
+	return JSON.parse(text.split(ENDPOINT_PLACEHOLDER).join(baseUrl)) as WorkflowDefinition;
+}
+
 /** An n8n credential of type amazonIncentivesApi for a local sandbox (custom endpoint). */
 export function sandboxCredential(name: string, sandbox: TestEndpoint): N8nCredential {
 	return { name, type: 'amazonIncentivesApi', data: endpointCredential(sandbox) };
