@@ -1,15 +1,19 @@
 const path = require('path');
+const { finished } = require('stream/promises');
 const { task, src, dest } = require('gulp');
 
-// tsc only emits .js: the icons and the codex file (*.node.json) must sit next to them in dist/.
-task('build:icons', copyStaticFiles);
+// tsc only emits .js: the icons, the codex file (*.node.json) and the output schemas (__schema__/, which
+// n8n serves to its editor) must sit next to them in dist/.
+task('build:static', copyStaticFiles);
 
-function copyStaticFiles() {
-	const nodeSource = path.resolve('nodes', '**', '*.{png,svg,node.json}');
-	const nodeDestination = path.resolve('dist', 'nodes');
-	src(nodeSource, { encoding: false }).pipe(dest(nodeDestination));
+async function copyStaticFiles() {
+	await Promise.all([
+		copy(path.resolve('nodes', '**', '*.{png,svg,node.json}'), path.resolve('dist', 'nodes')),
+		copy(path.resolve('nodes', '**', '__schema__', '**', '*.json'), path.resolve('dist', 'nodes')),
+		copy(path.resolve('credentials', '**', '*.{png,svg}'), path.resolve('dist', 'credentials')),
+	]);
+}
 
-	const credSource = path.resolve('credentials', '**', '*.{png,svg}');
-	const credDestination = path.resolve('dist', 'credentials');
-	return src(credSource, { encoding: false }).pipe(dest(credDestination));
+function copy(glob, destination) {
+	return finished(src(glob, { encoding: false }).pipe(dest(destination)));
 }

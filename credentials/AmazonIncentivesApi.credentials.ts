@@ -28,7 +28,7 @@ export class AmazonIncentivesApi implements ICredentialType {
 			type: 'string',
 			default: '',
 			required: true,
-			placeholder: 'Awssb',
+			placeholder: 'e.g. Awssb',
 			description:
 				'The 5-character partner ID Amazon issued (case-sensitive). Every request ID starts with it.',
 		},
@@ -85,7 +85,7 @@ export class AmazonIncentivesApi implements ICredentialType {
 			name: 'endpoint',
 			type: 'string',
 			default: '',
-			placeholder: 'http://127.0.0.1:8787',
+			placeholder: 'e.g. http://127.0.0.1:8089',
 			required: true,
 			displayOptions: { show: { environment: ['custom'] } },
 			description: 'Base URL of the endpoint. The Region above still sets the signing region.',

@@ -13,7 +13,7 @@ import {
 } from './descriptions/AmazonBalanceDescription';
 import { giftCardFields, giftCardOperations } from './descriptions/GiftCardDescription';
 import { physicalCardFields, physicalCardOperations } from './descriptions/PhysicalCardDescription';
-import { optionsCollection, resourceProperty } from './descriptions/shared';
+import { nodeSubtitle, optionsCollection, resourceProperty } from './descriptions/shared';
 import { executeAmazonIncentives } from './execute';
 import { credentialTest } from './methods';
 
@@ -24,7 +24,7 @@ export class AmazonIncentives implements INodeType {
 		icon: { light: 'file:amazonIncentives.svg', dark: 'file:amazonIncentives.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
+		subtitle: nodeSubtitle(),
 		description:
 			'Create and cancel Amazon gift cards, check funds, activate physical cards and load Amazon balance (Amazon Incentives API / AGCOD), exactly once per item',
 		documentationUrl:

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import {
 	type IDataObject,
 	type IExecuteFunctions,
@@ -18,7 +20,14 @@ import {
 	readRunSettings,
 } from './operations';
 import { type CallResult, callAgcod } from './transport/call';
-import { readConnection } from './transport/connection';
+import {
+	type Spend,
+	SpendingLedger,
+	checkItemSpend,
+	describeOverspend,
+	parseSpendingLimits,
+} from './spendingLimits';
+import { type AgcodConnection, readConnection } from './transport/connection';
 
 const CREDENTIAL_TYPE = 'amazonIncentivesApi';
 
@@ -86,6 +95,7 @@ export async function executeAmazonIncentives(
 		}
 	}
 	rejectConflictingDuplicates(this, items, calls, output, continueOnFail);
+	enforceSpendingLimits(this, calls, output, continueOnFail, connection);
 
 	// Items with the same request id share one call: the first one sent, the others are replays of it.
 	const inFlight = new Map<string, Promise<CallResult>>();
@@ -143,6 +153,66 @@ export async function executeAmazonIncentives(
 		throw withRunSummary(failures[0].error, calls, output, failures, nextItem);
 	}
 	return [output];
+}
+
+/** What each node moved in each workflow execution in this process, for Max Total Per Execution. */
+const spendingLedger = new SpendingLedger();
+
+/**
+ * The spending limits, after every item is validated and before anything is sent: an item over its cap fails
+ * like any bad input; a batch that would pass the node's total for this execution sends nothing at all.
+ * Limits come from the saved parameters, never evaluated, so no input and no AI agent can set them; as an AI
+ * tool (n8n names the tool variant of a node type `<type>Tool`) the node moves money only under a total.
+ */
+function enforceSpendingLimits(
+	context: IExecuteFunctions,
+	calls: Array<PreparedCall | undefined>,
+	output: INodeExecutionData[],
+	continueOnFail: boolean,
+	connection: AgcodConnection,
+): void {
+	if (!calls.some((call) => call?.spend)) return;
+	const node = context.getNode();
+	let limits;
+	try {
+		limits = parseSpendingLimits(node.parameters.spendingLimits);
+	} catch (error) {
+		// Only SpendingLimitError comes from here: a limit that is not a fixed, readable value.
+		throw new NodeOperationError(node, (error as Error).message, {
+			description: 'Nothing was sent to Amazon. Enter the limits as fixed numbers.',
+		});
+	}
+	const asTool = node.type.endsWith('Tool');
+	if (limits.size === 0 && !asTool) return;
+
+	const fail = (itemIndex: number, error: NodeApiError | NodeOperationError) => {
+		if (!continueOnFail) throw error;
+		calls[itemIndex] = undefined;
+		output[itemIndex] = errorItem(error, itemIndex);
+	};
+	calls.forEach((call, itemIndex) => {
+		if (!call?.spend) return;
+		try {
+			checkItemSpend(limits, call.spend, asTool);
+		} catch (error) {
+			fail(itemIndex, toNodeError(context, error, itemIndex, connection));
+		}
+	});
+
+	const batch: Spend[] = [];
+	for (const call of calls)
+		if (call?.spend && call.requestId) batch.push({ requestId: call.requestId, ...call.spend });
+	// Without an execution id (not seen in n8n itself) the run counts alone.
+	const scope = `${context.getExecutionId() || randomUUID()}|${node.id || node.name}`;
+	const overspend = spendingLedger.reserve(scope, batch, limits);
+	if (!overspend) return;
+	const message = describeOverspend(overspend);
+	const description =
+		"Raise the node's Spending Limits, or send fewer or smaller items. The total counts everything this node sent in this workflow execution, loops and repeated AI tool calls included.";
+	if (!continueOnFail) throw new NodeOperationError(node, message, { description });
+	calls.forEach((call, itemIndex) => {
+		if (call) fail(itemIndex, new NodeOperationError(node, message, { itemIndex, description }));
+	});
 }
 
 /** Where an item of a stopped run stands, for the error that stops it. */

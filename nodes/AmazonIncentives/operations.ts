@@ -39,13 +39,18 @@ export interface PreparedCall {
 	newTransaction: boolean;
 	/** Option: items with the same request id but different input data are replays, not conflicts. */
 	sameIdItemsAreReplays: boolean;
+	/** What the call moves, for Create, Activate and Load: checked against the spending limits. */
+	spend?: { currencyCode: string; amount: number };
 }
 
 interface OperationDefinition {
 	agcod: AgcodOperation;
 	/** Its request id starts a new transaction: Create, Activate and Load. */
 	newTransaction?: true;
-	prepare(read: ItemReader, connection: AgcodConnection): { body: JsonObject; requestId?: string };
+	prepare(
+		read: ItemReader,
+		connection: AgcodConnection,
+	): { body: JsonObject; requestId?: string; spend?: PreparedCall['spend'] };
 }
 
 /** Reads one item's parameters; a parameter n8n cannot resolve fails the item, naming the field. */
@@ -210,7 +215,10 @@ function extraBodyFields(read: ItemReader): JsonObject {
 	return extra;
 }
 
-function balanceAmount(read: ItemReader, connection: AgcodConnection): JsonObject {
+function balanceAmount(
+	read: ItemReader,
+	connection: AgcodConnection,
+): { currencyCode: string; value: number } {
 	const { currencyCode, amount } = money(read, connection);
 	return { currencyCode, value: amount };
 }
@@ -222,13 +230,14 @@ const OPERATIONS = {
 		newTransaction: true,
 		prepare(read, connection) {
 			const requestId = newTransactionId(read, connection, 'create');
+			const value = money(read, connection);
 			const body = compact({
 				creationRequestId: requestId,
 				partnerId: connection.partnerId,
-				value: money(read, connection),
+				value,
 				...purchaseReferences(read),
 			});
-			return { body, requestId };
+			return { body, requestId, spend: value };
 		},
 	},
 	'giftCard:cancel': {
@@ -252,15 +261,16 @@ const OPERATIONS = {
 		prepare(read, connection) {
 			const cardNumber = readCardNumber(read.param('cardNumber'));
 			const requestId = newTransactionId(read, connection, 'activate');
+			const value = money(read, connection);
 			const body = compact({
 				activationRequestId: requestId,
 				partnerId: connection.partnerId,
 				cardNumber,
-				value: money(read, connection),
+				value,
 				...purchaseReferences(read),
 				transactionSource: transactionSource(read),
 			});
-			return { body, requestId };
+			return { body, requestId, spend: value };
 		},
 	},
 	'physicalCard:deactivate': {
@@ -295,6 +305,7 @@ const OPERATIONS = {
 		prepare(read, connection) {
 			const account = balanceAccount(read);
 			const requestId = newTransactionId(read, connection, 'load');
+			const amount = balanceAmount(read, connection);
 			const sendEmail = read.field('additionalFields', 'sendEmailNotification');
 			const notificationMessage = optionalText(
 				read,
@@ -309,7 +320,7 @@ const OPERATIONS = {
 				...compact({
 					loadBalanceRequestId: requestId,
 					partnerId: connection.partnerId,
-					amount: balanceAmount(read, connection),
+					amount,
 					account,
 					transactionSource: sourceId === undefined ? undefined : { sourceId },
 					externalReference: optionalText(read, 'additionalFields', 'externalReference', 100),
@@ -319,7 +330,11 @@ const OPERATIONS = {
 						notificationMessage === undefined ? undefined : { notificationMessage },
 				}),
 			};
-			return { body, requestId };
+			return {
+				body,
+				requestId,
+				spend: { currencyCode: amount.currencyCode, amount: amount.value },
+			};
 		},
 	},
 	'amazonBalance:void': {
@@ -384,11 +399,12 @@ export function prepareCall(
 ): PreparedCall {
 	const definition: OperationDefinition = OPERATIONS[operationKey];
 	const read = new ItemReader(context, itemIndex);
-	const { body, requestId } = definition.prepare(read, connection);
+	const { body, requestId, spend } = definition.prepare(read, connection);
 	return {
 		operation: definition.agcod,
 		body,
 		requestId,
+		spend,
 		format: choiceOption(read, 'format', ['json', 'xml'] as const),
 		timeoutMs: numberOption(read, 'timeout'),
 		maxRetries: Math.floor(numberOption(read, 'maxRetries')),

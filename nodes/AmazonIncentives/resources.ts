@@ -81,12 +81,12 @@ export const RESOURCES = {
 				name: 'Load',
 				description:
 					"Add money directly to a customer's Amazon balance with Login & Receive (LoadAmazonBalance). Exactly once per idempotency key.",
-				action: 'Load an amazon balance',
+				action: 'Load an Amazon balance',
 			},
 			void: {
 				name: 'Void',
 				description: 'Reverse an earlier balance load by its request ID (VoidAmazonBalanceLoad)',
-				action: 'Void an amazon balance load',
+				action: 'Void an Amazon balance load',
 			},
 		},
 	},

@@ -129,6 +129,11 @@ export interface RunNodeOptions {
 	workflowSettings?: IWorkflowSettings;
 	/** Default 'manual' (a run from the editor); e.g. 'trigger' or 'webhook' for a production run. */
 	mode?: WorkflowExecuteMode;
+	/**
+	 * Default: a new id per run. Give several runs the same id to play runs of the node in one workflow
+	 * execution (a loop, an AI agent calling the node as a tool again and again).
+	 */
+	executionId?: string;
 }
 
 export interface RunNodeResult {
@@ -709,7 +714,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunNodeResult> {
 	const versionDescription = NodeHelpers.getVersionedNodeType(node, typeVersion).description;
 	const nodeName = versionDescription.defaults.name ?? versionDescription.displayName;
 
-	const executionId = `harness-${++executionCounter}`;
+	const executionId = options.executionId ?? `harness-${++executionCounter}`;
 	const workflowId = options.workflowId ?? 'harness-workflow';
 	const mode: WorkflowExecuteMode = options.mode ?? 'manual';
 	const nodeTypesByName: Record<string, INodeType | IVersionedNodeType> = {

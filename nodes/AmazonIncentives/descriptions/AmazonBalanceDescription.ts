@@ -4,12 +4,13 @@ import { showFor } from '../resources';
 import {
 	additionalFields,
 	accountTypeOption,
-	amountField,
+	amountFields,
 	currencyField,
 	externalReferenceOption,
 	extraBodyFieldsOption,
 	operationProperty,
 	requestIdFields,
+	spendingFields,
 } from './shared';
 
 export const amazonBalanceOperations: INodeProperties[] = [operationProperty('amazonBalance')];
@@ -21,11 +22,11 @@ const customerAndAmountFields: INodeProperties[] = [
 		type: 'string',
 		required: true,
 		default: '',
-		placeholder: 'amzn1.account.AEXAMPLE',
+		placeholder: 'e.g. amzn1.account.AEXAMPLE',
 		description:
 			"The customer's Login with Amazon user ID, sent as the account ID. In the sandbox a mock code such as F3003 here simulates that answer.",
 	},
-	amountField('Amount to load (for Void: the amount of the original load)'),
+	...amountFields('Amount to load (for Void: the amount of the original load)'),
 	currencyField(),
 ];
 
@@ -62,7 +63,7 @@ const loadBalanceRequestIdField: INodeProperties = {
 	type: 'string',
 	required: true,
 	default: '',
-	placeholder: '={{ $json.loadBalanceRequestId }}',
+	placeholder: 'e.g. {{ $json.loadBalanceRequestId }}',
 	description: 'The request ID of the load to reverse (output field loadBalanceRequestId of Load)',
 };
 
@@ -77,5 +78,6 @@ export const amazonBalanceFields: INodeProperties[] = [
 	),
 	...updateDisplayOptions(showFor('amazonBalance', ['void']), [loadBalanceRequestIdField]),
 	...updateDisplayOptions(showFor('amazonBalance', ['load']), [loadAdditionalFields]),
+	...updateDisplayOptions(showFor('amazonBalance', ['load']), spendingFields()),
 	...updateDisplayOptions(showFor('amazonBalance', ['void']), [voidAdditionalFields]),
 ];

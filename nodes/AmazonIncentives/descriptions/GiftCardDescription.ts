@@ -3,22 +3,24 @@ import { type INodeProperties, updateDisplayOptions } from 'n8n-workflow';
 import { showFor } from '../resources';
 import {
 	additionalFields,
-	amountField,
+	amountFields,
 	currencyField,
 	operationProperty,
 	purchaseReferenceOptions,
 	requestIdFields,
+	spendingFields,
 } from './shared';
 
 export const giftCardOperations: INodeProperties[] = [operationProperty('giftCard')];
 
 const createFields: INodeProperties[] = [
-	amountField(
+	...amountFields(
 		'Value of the gift card, in the currency below (at most 2 decimals; whole numbers for JPY)',
 	),
 	currencyField(),
 	...requestIdFields('Reward', 'e.g. {{ $json.referralId }}'),
 	additionalFields(purchaseReferenceOptions()),
+	...spendingFields(),
 ];
 
 const cancelFields: INodeProperties[] = [
@@ -28,7 +30,7 @@ const cancelFields: INodeProperties[] = [
 		type: 'string',
 		required: true,
 		default: '',
-		placeholder: '={{ $json.creationRequestId }}',
+		placeholder: 'e.g. {{ $json.creationRequestId }}',
 		description:
 			'The request ID the card was created with (output field creationRequestId of Create)',
 	},
@@ -37,7 +39,7 @@ const cancelFields: INodeProperties[] = [
 		name: 'gcId',
 		type: 'string',
 		default: '',
-		placeholder: '={{ $json.gcId }}',
+		placeholder: 'e.g. {{ $json.gcId }}',
 		description: 'The gcId returned by Create. Older Amazon docs require it; send it when known.',
 	},
 ];

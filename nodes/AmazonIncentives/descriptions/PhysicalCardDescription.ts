@@ -3,19 +3,20 @@ import { type INodeProperties, updateDisplayOptions } from 'n8n-workflow';
 import { showFor } from '../resources';
 import {
 	additionalFields,
-	amountField,
+	amountFields,
 	cardNumberField,
 	currencyField,
 	externalReferenceOption,
 	operationProperty,
 	purchaseReferenceOptions,
 	requestIdFields,
+	spendingFields,
 } from './shared';
 
 export const physicalCardOperations: INodeProperties[] = [operationProperty('physicalCard')];
 
 const activateFields: INodeProperties[] = [
-	amountField(
+	...amountFields(
 		"Value to load onto the card; for denominated cards exactly the card's printed value",
 	),
 	currencyField(),
@@ -28,7 +29,7 @@ const activationIdField: INodeProperties = {
 	type: 'string',
 	required: true,
 	default: '',
-	placeholder: '={{ $json.activationRequestId }}',
+	placeholder: 'e.g. {{ $json.activationRequestId }}',
 	description:
 		'The request ID the card was activated with (output field activationRequestId of Activate)',
 };
@@ -66,7 +67,7 @@ const activateAdditionalFields = additionalFields([
 						name: 'sourceDetails',
 						type: 'string',
 						default: '',
-						placeholder: '{"institutionName": "Fred Meyer", "city": "Bellevue"}',
+						placeholder: 'e.g. {"institutionName": "Fred Meyer", "city": "Bellevue"}',
 						description:
 							'JSON text (at most 200 characters) with at least institutionName; add location or phone as needed',
 					},
@@ -96,6 +97,7 @@ export const physicalCardFields: INodeProperties[] = [
 		activationIdField,
 	]),
 	...updateDisplayOptions(showFor('physicalCard', ['activate']), [activateAdditionalFields]),
+	...updateDisplayOptions(showFor('physicalCard', ['activate']), spendingFields()),
 	...updateDisplayOptions(showFor('physicalCard', ['deactivate']), [deactivateAdditionalFields]),
 	...updateDisplayOptions(showFor('physicalCard', ['getStatus']), [statusCheckNotice]),
 ];

@@ -50,6 +50,18 @@ const currencyOptions: INodePropertyOptions[] = Object.entries(CURRENCY_RULES).m
 	}),
 );
 
+/**
+ * The node's subtitle: the display names of the chosen operation and resource ("Create: Gift Card"), not
+ * their internal values. The editor evaluates it as an expression over the node's parameters.
+ */
+export function nodeSubtitle(): string {
+	const names: Record<string, string> = {};
+	for (const [resource, { name, operations }] of Object.entries(RESOURCES))
+		for (const [operation, text] of Object.entries(operations))
+			names[`${resource}:${operation}`] = `${text.name}: ${name}`;
+	return `={{ ${JSON.stringify(names)}[$parameter["resource"] + ":" + $parameter["operation"]] }}`;
+}
+
 export function amountField(description: string): INodeProperties {
 	return {
 		displayName: 'Amount',
@@ -62,6 +74,24 @@ export function amountField(description: string): INodeProperties {
 	};
 }
 
+/**
+ * The Amount field and, under it, a notice the editor shows while it holds its empty default 0 (n8n flags no
+ * number field as missing, and any real amount is above 0), so the problem shows before the run.
+ */
+export function amountFields(description: string): INodeProperties[] {
+	return [
+		amountField(description),
+		{
+			displayName: 'Enter the amount: 0 is only the empty default, and Amazon moves no 0 amounts',
+			name: 'amountNotice',
+			type: 'notice',
+			default: '',
+			// Hidden unless the amount is 0: a "show" rule would also show it for every expression.
+			displayOptions: { hide: { amount: [{ _cnd: { not: 0 } }] } },
+		},
+	];
+}
+
 export function currencyField(): INodeProperties {
 	return {
 		displayName: 'Currency Code',
@@ -72,6 +102,75 @@ export function currencyField(): INodeProperties {
 		required: true,
 		description:
 			"The account's marketplace currency. It must belong to the credential's region group (na: USD, CAD, MXN; eu: EUR, GBP, PLN, SEK, TRY, AED, SAR, EGP, ZAR; fe: JPY, AUD, SGD).",
+	};
+}
+
+/**
+ * Optional caps on what Create, Activate and Load move, per currency. The node reads them as saved and never
+ * evaluates them (spendingLimits.ts), so expressions are refused and no AI agent can set them.
+ */
+export function spendingLimitsField(): INodeProperties {
+	return {
+		displayName: 'Spending Limits',
+		name: 'spendingLimits',
+		type: 'fixedCollection',
+		placeholder: 'Add Limit',
+		typeOptions: { multipleValues: true },
+		default: {},
+		description:
+			'Optional caps per currency that no input, expression or AI agent can pass, checked before anything is sent. Once a limit is set, other currencies are refused.',
+		options: [
+			{
+				displayName: 'Limit',
+				name: 'limit',
+				values: [
+					{
+						displayName: 'Currency Code',
+						name: 'currencyCode',
+						type: 'options',
+						options: currencyOptions,
+						default: 'USD',
+						noDataExpression: true,
+					},
+					{
+						displayName: 'Max Amount Per Item',
+						name: 'maxPerItem',
+						type: 'number',
+						typeOptions: { minValue: 0, numberPrecision: 2 },
+						default: 0,
+						noDataExpression: true,
+						description: 'The largest amount one item may move; an item over it fails. 0: no cap.',
+					},
+					{
+						displayName: 'Max Total Per Execution',
+						name: 'maxPerExecution',
+						type: 'number',
+						typeOptions: { minValue: 0, numberPrecision: 2 },
+						default: 0,
+						noDataExpression: true,
+						description:
+							'The most this node may move in one workflow execution, all its runs together (loops, repeated AI tool calls). A batch that would pass it moves nothing. 0: no cap.',
+					},
+				],
+			},
+		],
+	};
+}
+
+/** The spending fields of Create, Activate and Load: the AI-tool notice and the limits. */
+export function spendingFields(): INodeProperties[] {
+	return [toolSpendingNotice(), spendingLimitsField()];
+}
+
+/** Shown in the node's AI-tool variant only: money moves there only within a total per execution. */
+export function toolSpendingNotice(): INodeProperties {
+	return {
+		displayName:
+			'As an AI tool this node moves money only within its Spending Limits: add a limit with a Max Total Per Execution for each currency. The agent cannot change the limits.',
+		name: 'toolSpendingNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: { show: { '@tool': [true] } },
 	};
 }
 
@@ -183,7 +282,7 @@ export function cardNumberField(): INodeProperties {
 		type: 'string',
 		required: true,
 		default: '',
-		placeholder: '1400000005567585358',
+		placeholder: 'e.g. 1400000005567585358',
 		description:
 			'The physical card (WAC) number: 16 digits, or 19 with the 3-digit checksum as printed for Amazon. Spaces and hyphens are ignored.',
 	};
@@ -358,7 +457,8 @@ export const optionsCollection: INodeProperties = {
 			description: 'Wall-clock limit for all attempts of one item before it fails as retryable',
 		},
 		{
-			displayName: 'Timeout (Ms)',
+			// eslint-disable-next-line n8n-nodes-base/node-param-display-name-miscased -- "ms" is a unit symbol; title case would make it "Ms"
+			displayName: 'Timeout (ms)',
 			name: 'timeout',
 			type: 'number',
 			typeOptions: {
