@@ -178,9 +178,12 @@ function enforceSpendingLimits(
 		limits = parseSpendingLimits(node.parameters.spendingLimits);
 	} catch (error) {
 		// Only SpendingLimitError comes from here: a limit that is not a fixed, readable value.
-		throw new NodeOperationError(node, (error as Error).message, {
-			description: 'Nothing was sent to Amazon. Enter the limits as fixed numbers.',
-		});
+		throw markNotSent(
+			new NodeOperationError(node, (error as Error).message, {
+				description: 'Nothing was sent to Amazon. Enter the limits as fixed numbers.',
+			}),
+			'refused',
+		);
 	}
 	const asTool = node.type.endsWith('Tool');
 	if (limits.size === 0 && !asTool) return;
@@ -209,9 +212,11 @@ function enforceSpendingLimits(
 	const message = describeOverspend(overspend);
 	const description =
 		"Raise the node's Spending Limits, or send fewer or smaller items. The total counts everything this node sent in this workflow execution, loops and repeated AI tool calls included.";
-	if (!continueOnFail) throw new NodeOperationError(node, message, { description });
+	const refusal = (itemIndex?: number) =>
+		markNotSent(new NodeOperationError(node, message, { itemIndex, description }), 'refused');
+	if (!continueOnFail) throw refusal();
 	calls.forEach((call, itemIndex) => {
-		if (call) fail(itemIndex, new NodeOperationError(node, message, { itemIndex, description }));
+		if (call) fail(itemIndex, refusal(itemIndex));
 	});
 }
 

@@ -137,8 +137,10 @@ describe('spending limits', () => {
 				{ item: 1 },
 				{ item: 2 },
 			]);
-			for (const item of result.errorOutput)
+			for (const item of result.errorOutput) {
 				expect(itemError(item.json).message).toMatch(/20\.00 USD over .* Nothing was sent\.$/);
+				expect(itemError(item.json).outcome).toBe('refused');
+			}
 			expect(sandbox().stats().requests).toBe(0);
 		});
 
