@@ -13,6 +13,7 @@ import { lineLabel } from './cache';
 import { PACKAGE_NAME } from './communityPackage';
 import { lineUnderTest, N8nInstance, type N8nRun, type PackageLoading } from './n8nInstance';
 import { SCENARIO_CREDENTIAL_NAME, sandboxCredential, scenarioWorkflow } from './workflows';
+import { type Json, outputOf } from './runOutput';
 
 const packageLoading = (process.env.AGCOD_E2E_PACKAGE_LOADING ??
 	'communityPackage') as PackageLoading;
@@ -27,25 +28,11 @@ const SCENARIOS = {
 	xml: 'xml-format.json',
 } as const;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON from n8n's REST API and run data, read freely by the checks
-type Json = Record<string, any>;
-
 const DERIVED_REQUEST_ID = /^Awssb[A-Za-z0-9]{35}$/;
 const CLAIM_CODE = /^[A-Z0-9]{4}-[A-Z0-9]{6}-[A-Z0-9]{4}$/;
 
 function expectSuccess(run: N8nRun): void {
 	expect({ status: run.status, error: run.error }).toEqual({ status: 'success', error: undefined });
-}
-
-/** Output 0 of a node, asserting the node ran. */
-function outputOf(run: N8nRun, nodeName: string, outputIndex = 0): Json[] {
-	const node = run.nodes[nodeName];
-	expect({ node: nodeName, ran: node !== undefined, error: node?.error }).toEqual({
-		node: nodeName,
-		ran: true,
-		error: undefined,
-	});
-	return (node.outputs[outputIndex] ?? []) as Json[];
 }
 
 function requestsFor(sandbox: RunningSandbox, operation: string): RecordedRequest[] {

@@ -6,26 +6,14 @@
  */
 import { type RunningSandbox, startSandbox } from '../sandbox';
 import { lineLabel } from './cache';
-import { lineUnderTest, N8nInstance, type N8nRun, type PackageLoading } from './n8nInstance';
+import { lineUnderTest, N8nInstance, type PackageLoading } from './n8nInstance';
 import { SCENARIO_CREDENTIAL_NAME, sandboxCredential, scenarioWorkflow } from './workflows';
+import { type Json, outputOf } from './runOutput';
 
 const packageLoading = (process.env.AGCOD_E2E_PACKAGE_LOADING ??
 	'communityPackage') as PackageLoading;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- run data from n8n, read freely by the checks
-type Json = Record<string, any>;
-
 const CLAIM_CODE = /[A-Z0-9]{4}-[A-Z0-9]{6}-[A-Z0-9]{4}/;
-
-function outputOf(run: N8nRun, nodeName: string): Json[] {
-	const node = run.nodes[nodeName];
-	expect({ node: nodeName, ran: node !== undefined, error: node?.error }).toEqual({
-		node: nodeName,
-		ran: true,
-		error: undefined,
-	});
-	return (node.outputs[0] ?? []) as Json[];
-}
 
 /** An error item's fields: `{ error: { message, description, outcome, … } }`. */
 function fieldsOf(json: Json): Json {

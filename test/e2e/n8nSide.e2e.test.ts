@@ -10,29 +10,17 @@ import { type RunningSandbox, startSandbox } from '../sandbox';
 import { endpointCredential } from '../support/credentials';
 import { type RunningForwardProxy, startForwardProxy } from '../support/forwardProxy';
 import { lineLabel } from './cache';
-import { lineUnderTest, N8nInstance, type N8nRun } from './n8nInstance';
+import { lineUnderTest, N8nInstance } from './n8nInstance';
 import {
 	SCENARIO_CREDENTIAL_NAME,
 	scenarioWorkflow,
 	workflowWithEndpoint,
 	type WorkflowDefinition,
 } from './workflows';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- run data from n8n, read freely by the checks
-type Json = Record<string, any>;
+import { outputOf } from './runOutput';
 
 const PROXY_HOST = 'agcod.invalid';
 const PROXIED_CREDENTIAL_NAME = 'AGCOD through the proxy';
-
-function outputOf(run: N8nRun, nodeName: string): Json[] {
-	const node = run.nodes[nodeName];
-	expect({ node: nodeName, ran: node !== undefined, error: node?.error }).toEqual({
-		node: nodeName,
-		ran: true,
-		error: undefined,
-	});
-	return (node.outputs[0] ?? []) as Json[];
-}
 
 /** The scenario with its Amazon Incentives nodes switched to another credential (by name). */
 function usingCredential(workflow: WorkflowDefinition, name: string): WorkflowDefinition {
