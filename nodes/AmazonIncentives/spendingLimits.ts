@@ -6,7 +6,7 @@
  */
 import { CURRENCY_RULES, InputError } from './validation';
 
-export interface SpendingLimit {
+interface SpendingLimit {
 	/** Hundredths of the currency; undefined: no per-item cap. */
 	maxPerItem?: number;
 	/** Hundredths of the currency; undefined: no total cap. */
@@ -14,7 +14,7 @@ export interface SpendingLimit {
 }
 
 /** The limits by currency code. An empty map means the node has no spending limits. */
-export type SpendingLimits = ReadonlyMap<string, SpendingLimit>;
+type SpendingLimits = ReadonlyMap<string, SpendingLimit>;
 
 /** What one item would move: the request id it is sent under, and its amount. */
 export interface Spend {
@@ -141,7 +141,7 @@ export function checkItemSpend(
 }
 
 /** A batch that does not fit: by how much, in the first currency that is over. */
-export interface Overspend {
+interface Overspend {
 	currencyCode: string;
 	limit: number;
 	before: number;

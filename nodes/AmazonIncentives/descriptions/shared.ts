@@ -62,7 +62,7 @@ export function nodeSubtitle(): string {
 	return `={{ ${JSON.stringify(names)}[$parameter["resource"] + ":" + $parameter["operation"]] }}`;
 }
 
-export function amountField(description: string): INodeProperties {
+function amountField(description: string): INodeProperties {
 	return {
 		displayName: 'Amount',
 		name: 'amount',
@@ -109,7 +109,7 @@ export function currencyField(): INodeProperties {
  * Optional caps on what Create, Activate and Load move, per currency. The node reads them as saved and never
  * evaluates them (spendingLimits.ts), so expressions are refused and no AI agent can set them.
  */
-export function spendingLimitsField(): INodeProperties {
+function spendingLimitsField(): INodeProperties {
 	return {
 		displayName: 'Spending Limits',
 		name: 'spendingLimits',
@@ -163,7 +163,7 @@ export function spendingFields(): INodeProperties[] {
 }
 
 /** Shown in the node's AI-tool variant only: money moves there only within a total per execution. */
-export function toolSpendingNotice(): INodeProperties {
+function toolSpendingNotice(): INodeProperties {
 	return {
 		displayName:
 			'As an AI tool this node moves money only within its Spending Limits: add a limit with a Max Total Per Execution for each currency. The agent cannot change the limits.',
@@ -175,7 +175,7 @@ export function toolSpendingNotice(): INodeProperties {
 }
 
 /** What one new transaction is called beside its unique ID field. */
-export type TransactionNoun = 'Reward' | 'Activation' | 'Balance Load';
+type TransactionNoun = 'Reward' | 'Activation' | 'Balance Load';
 
 /**
  * How a new transaction's request id is chosen: derived from a unique ID of the user's data (the idempotency

@@ -150,7 +150,7 @@ export function toNodeError(
 }
 
 /** What an error item says: the message first, then whatever structured fields are known. */
-export type ErrorItemFields = IDataObject & { message: string };
+type ErrorItemFields = IDataObject & { message: string };
 
 /**
  * The json of an error item: `{ error: { message, …fields } }`, so expressions read `$json.error.message`,
@@ -162,7 +162,7 @@ export type ErrorItemFields = IDataObject & { message: string };
  * An item with `error` set gets its json replaced by `{error: message}` on both lines, so that is not used;
  * `error` as the only key, holding the fields, is the shape both lines route.
  */
-export function errorItemJson(fields: ErrorItemFields): IDataObject {
+function errorItemJson(fields: ErrorItemFields): IDataObject {
 	return { error: fields };
 }
 

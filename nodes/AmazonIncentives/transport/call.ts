@@ -13,7 +13,7 @@ import { slotRequest } from './rateLimiter';
 import { accountBudget, type BudgetLogger } from './sharedBudget';
 import { agcodHeaders, signAgcodRequest } from './signing';
 
-export interface CallOptions {
+interface CallOptions {
 	format: BodyFormat;
 	/** Per attempt, connect to last byte. Amazon recommends 6 s. */
 	timeoutMs: number;
@@ -22,8 +22,6 @@ export interface CallOptions {
 	/** Wall-clock limit for all attempts and waits of one call. */
 	retryBudgetMs: number;
 	requestsPerSecond: number;
-	/** First back-off step; doubles per attempt, with jitter. */
-	retryBaseDelayMs?: number;
 	log?: (message: string, meta: Record<string, unknown>) => void;
 	/** Where the shared budget says that its Redis went away or came back (n8n's logger). */
 	logger?: BudgetLogger;
@@ -45,7 +43,7 @@ export interface CallResult {
  * - cancelled: CreateGiftCard answered with the card of this request id, but that card was cancelled;
  * - conflict: CreateGiftCard answered with a card of this request id that is not the one asked for.
  */
-export type CallVerdict = 'refused' | 'unknown' | 'cancelled' | 'conflict';
+type CallVerdict = 'refused' | 'unknown' | 'cancelled' | 'conflict';
 
 /** Operations that move money; a failed call of any other one never leaves anything to settle. */
 const MONEY_OPERATIONS: ReadonlySet<AgcodOperation> = new Set<AgcodOperation>([
@@ -374,9 +372,7 @@ async function sendUntilFinal(
 		// A throttle proves that nothing happened: it costs time from the retry budget, not one of the retries.
 		const throttled = outcome.kind === 'throttled';
 		if (!throttled) retries++;
-		const delay = throttled
-			? 0
-			: backoffMs(retries, options.retryBaseDelayMs ?? RETRY_BASE_DELAY_MS);
+		const delay = throttled ? 0 : backoffMs(retries, RETRY_BASE_DELAY_MS);
 		const outOfBudget = Date.now() - startedAt + delay + options.timeoutMs > options.retryBudgetMs;
 		if (retries > options.maxRetries || outOfBudget) throw fail(outcome, attempt, true);
 

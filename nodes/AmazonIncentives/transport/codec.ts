@@ -12,8 +12,7 @@ export type AgcodOperation =
 
 export type BodyFormat = 'json' | 'xml';
 
-export type JsonValue =
-	string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
 /** Response shape: 's' text, 'n' number, or a nested shape. Missing fields become null, so JSON and XML agree. */
@@ -119,7 +118,7 @@ export function encodeBody(
 	return xmlBuilder.build({ [`${operation}Request`]: body }) as string;
 }
 
-export interface ParsedBody {
+interface ParsedBody {
 	/** The root element's name for XML (e.g. CreateGiftCardResponse, ThrottlingException); undefined for JSON. */
 	root?: string;
 	body: JsonObject;

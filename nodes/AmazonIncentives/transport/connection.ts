@@ -3,7 +3,7 @@ import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 import { partnerIdProblem, REGION_GROUPS, type RegionGroup } from '../validation';
 import type { AgcodOperation } from './codec';
 
-export type Environment = 'sandbox' | 'production' | 'custom';
+type Environment = 'sandbox' | 'production' | 'custom';
 
 /** Amazon's hosts per region group: https://developer.amazon.com/docs/incentives-api/incentives-api.html */
 export const ENDPOINTS: Readonly<
@@ -40,7 +40,7 @@ export interface AgcodConnection {
 }
 
 /** Why the credential cannot be used as configured, naming the field to fix. */
-export interface ConfigProblem {
+interface ConfigProblem {
 	field: string;
 	message: string;
 }

@@ -44,7 +44,7 @@ export type AttemptOutcome =
 			cardStatus: string | null;
 	  };
 
-export type OutcomeKind = AttemptOutcome['kind'];
+type OutcomeKind = AttemptOutcome['kind'];
 
 const RETRYABLE: ReadonlySet<OutcomeKind> = new Set<OutcomeKind>([
 	'resend',

@@ -29,7 +29,7 @@ import type { AgcodConnection } from './connection';
 import type { AttemptOutcome } from './errors';
 
 /** An answer as it came off the wire, not yet read as AGCOD. */
-export interface RawResponse {
+interface RawResponse {
 	statusCode: number;
 	contentType: string | undefined;
 	/** The `x-amzn-ErrorType` header, which AWS front ends use to name an error such as a throttle. */
@@ -40,7 +40,7 @@ export interface RawResponse {
 }
 
 /** Why there is no answer. */
-export type TransportFailure = Extract<AttemptOutcome, { kind: 'timeout' | 'connection' | 'tls' }>;
+type TransportFailure = Extract<AttemptOutcome, { kind: 'timeout' | 'connection' | 'tls' }>;
 
 /** Where a POST goes and whether a self-signed certificate is accepted there. */
 type Target = Pick<AgcodConnection, 'baseUrl' | 'allowUnauthorizedCerts'>;
@@ -49,13 +49,13 @@ type Target = Pick<AgcodConnection, 'baseUrl' | 'allowUnauthorizedCerts'>;
  * The forward proxy for this endpoint, as n8n picks it: HTTPS_PROXY / HTTP_PROXY / ALL_PROXY and NO_PROXY
  * (either case, read on every call) through proxy-from-env, the library n8n's own request helpers use.
  */
-export function proxyFor(baseUrl: URL): URL | undefined {
+function proxyFor(baseUrl: URL): URL | undefined {
 	const proxy = getProxyForUrl(baseUrl.href);
 	return proxy && URL.canParse(proxy) ? new URL(proxy) : undefined;
 }
 
 /** A proxy as messages and logs name it: scheme, host and port, never its user name or password. */
-export function describeProxy(proxy: URL): string {
+function describeProxy(proxy: URL): string {
 	return `${proxy.protocol}//${proxy.host}`;
 }
 

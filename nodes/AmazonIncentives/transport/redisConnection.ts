@@ -17,13 +17,13 @@ import * as path from 'node:path';
 
 type Environment = Record<string, string | undefined>;
 
-export interface RedisNode {
+interface RedisNode {
 	host: string;
 	port: number;
 }
 
 /** The ioredis options this package sets from n8n's settings (a subset of ioredis' RedisOptions). */
-export interface RedisClientOptions {
+interface RedisClientOptions {
 	host?: string;
 	port?: number;
 	username?: string;

@@ -35,13 +35,13 @@ export interface BudgetLogger {
 }
 
 /** A request id held by this call. */
-export interface RequestLock {
+interface RequestLock {
 	/** An earlier call with this id succeeded (in any process sharing the budget): the answer is a replay. */
 	readonly replay: boolean;
 	release(succeeded: boolean): Promise<void>;
 }
 
-export interface AccountBudget {
+interface AccountBudget {
 	/** Where the budget lives, for messages. */
 	readonly description: string;
 	/** Resolves when the caller may send one request to the account. */
@@ -85,16 +85,16 @@ export class LocalBudget implements AccountBudget {
 		return schedule;
 	}
 
-	take(account: string, request: SlotRequest, holding: boolean, now = Date.now()): Take {
-		return this.schedule(account).take(now, request, holding);
+	take(account: string, request: SlotRequest, holding: boolean): Take {
+		return this.schedule(account).take(Date.now(), request, holding);
 	}
 
 	async acquireSlot(account: string, request: SlotRequest): Promise<void> {
 		await waitForSlot((holding) => this.take(account, request, holding), sleep);
 	}
 
-	async pause(account: string, durationMs: number, now = Date.now()): Promise<void> {
-		this.schedule(account).pause(now, durationMs);
+	async pause(account: string, durationMs: number): Promise<void> {
+		this.schedule(account).pause(Date.now(), durationMs);
 	}
 
 	rememberSuccess(key: string): void {
@@ -427,7 +427,7 @@ let processBudget: AccountBudget | undefined;
 let currentLogger: BudgetLogger | undefined;
 
 /** Builds the budget the environment asks for (see redisConnection.ts). */
-export function budgetFromSettings(settings: RedisSettings): AccountBudget {
+function budgetFromSettings(settings: RedisSettings): AccountBudget {
 	const local = new LocalBudget();
 	if (settings.kind === 'off') {
 		currentLogger?.debug(`Amazon Incentives: rate budget per process (${settings.reason})`);

@@ -5,13 +5,13 @@ import { type AgcodOperation, type BodyFormat, contentTypeFor } from './codec';
 const SERVICE = 'AGCODService';
 const TARGET_PREFIX = 'com.amazonaws.agcod.AGCODService.';
 
-export interface SigningKeys {
+interface SigningKeys {
 	accessKeyId: string;
 	secretAccessKey: string;
 }
 
 /** One AGCOD POST before signing. */
-export interface UnsignedRequest {
+interface UnsignedRequest {
 	/** host[:port] as it is sent. */
 	host: string;
 	path: string;
