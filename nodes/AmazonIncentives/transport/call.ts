@@ -1,6 +1,6 @@
 import { REQUEST_HOLD_MARGIN_MS, RETRY_BASE_DELAY_MS, THROTTLE_PAUSE_MS } from '../defaults';
 import { type AgcodOperation, type BodyFormat, type JsonObject, encodeBody } from './codec';
-import { type AgcodConnection, operationPath } from './connection';
+import type { AgcodConnection } from './connection';
 import {
 	type AttemptOutcome,
 	classifyResponse,
@@ -11,7 +11,7 @@ import {
 import { post } from './http';
 import { slotRequest } from './rateLimiter';
 import { accountBudget, type BudgetLogger } from './sharedBudget';
-import { agcodHeaders, signAgcodRequest } from './signing';
+import { signAgcodCall } from './signing';
 
 interface CallOptions {
 	format: BodyFormat;
@@ -209,17 +209,7 @@ async function attemptOnce(
 	);
 
 	// Signed per attempt: a fresh x-amz-date, the identical body.
-	const path = operationPath(connection, operation);
-	const headers = signAgcodRequest(
-		{
-			host: connection.baseUrl.host,
-			path,
-			region: connection.signingRegion,
-			body: payload,
-			headers: agcodHeaders(operation, options.format),
-		},
-		connection,
-	);
+	const { path, headers } = signAgcodCall(connection, operation, options.format, payload);
 	const response = await post(connection, path, headers, payload, options.timeoutMs);
 	const outcome: AttemptOutcome =
 		'kind' in response

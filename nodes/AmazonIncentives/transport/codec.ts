@@ -30,6 +30,26 @@ interface OperationSpec {
 	requiredOnSuccess: string[];
 }
 
+/** Activate and Deactivate answer alike. */
+const ACTIVATION_SPEC: OperationSpec = {
+	requestIdField: 'activationRequestId',
+	response: { activationRequestId: 's', cardInfo: CARD_INFO, status: 's' },
+	requiredOnSuccess: ['activationRequestId', 'cardInfo.cardStatus'],
+};
+
+/** Load and Void answer alike. */
+const BALANCE_LOAD_SPEC: OperationSpec = {
+	requestIdField: 'loadBalanceRequestId',
+	response: {
+		loadBalanceRequestId: 's',
+		amount: BALANCE_AMOUNT,
+		amazonTransactionId: 's',
+		status: 's',
+	},
+	// Amazon's Login & Receive answer shape is unconfirmed: a SUCCESS without the echo is accepted.
+	requiredOnSuccess: [],
+};
+
 export const OPERATION_SPECS: Readonly<Record<AgcodOperation, OperationSpec>> = {
 	CreateGiftCard: {
 		requestIdField: 'creationRequestId',
@@ -52,43 +72,15 @@ export const OPERATION_SPECS: Readonly<Record<AgcodOperation, OperationSpec>> = 
 		response: { availableFunds: MONEY, status: 's', timestamp: 's' },
 		requiredOnSuccess: ['availableFunds.amount', 'availableFunds.currencyCode'],
 	},
-	ActivateGiftCard: {
-		requestIdField: 'activationRequestId',
-		response: { activationRequestId: 's', cardInfo: CARD_INFO, status: 's' },
-		requiredOnSuccess: ['activationRequestId', 'cardInfo.cardStatus'],
-	},
-	DeactivateGiftCard: {
-		requestIdField: 'activationRequestId',
-		response: { activationRequestId: 's', cardInfo: CARD_INFO, status: 's' },
-		requiredOnSuccess: ['activationRequestId', 'cardInfo.cardStatus'],
-	},
+	ActivateGiftCard: ACTIVATION_SPEC,
+	DeactivateGiftCard: ACTIVATION_SPEC,
 	ActivationStatusCheck: {
 		requestIdField: 'statusCheckRequestId',
 		response: { statusCheckRequestId: 's', cardInfo: CARD_INFO, status: 's' },
 		requiredOnSuccess: ['cardInfo.cardStatus'],
 	},
-	LoadAmazonBalance: {
-		requestIdField: 'loadBalanceRequestId',
-		response: {
-			loadBalanceRequestId: 's',
-			amount: BALANCE_AMOUNT,
-			amazonTransactionId: 's',
-			status: 's',
-		},
-		// Amazon's Login & Receive answer shape is unconfirmed: a SUCCESS without the echo is accepted.
-		requiredOnSuccess: [],
-	},
-	VoidAmazonBalanceLoad: {
-		requestIdField: 'loadBalanceRequestId',
-		response: {
-			loadBalanceRequestId: 's',
-			amount: BALANCE_AMOUNT,
-			amazonTransactionId: 's',
-			status: 's',
-		},
-		// Amazon's Login & Receive answer shape is unconfirmed: a SUCCESS without the echo is accepted.
-		requiredOnSuccess: [],
-	},
+	LoadAmazonBalance: BALANCE_LOAD_SPEC,
+	VoidAmazonBalanceLoad: BALANCE_LOAD_SPEC,
 };
 
 const JSON_CONTENT_TYPE = 'application/json';

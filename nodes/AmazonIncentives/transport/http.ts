@@ -130,20 +130,16 @@ export function post(
 						});
 					} else chunks.push(chunk);
 				});
-				response.on('error', () =>
+				const lost = () =>
 					fail({
 						kind: 'connection',
 						code: 'ECONNRESET',
 						message: 'connection lost while reading the answer',
-					}),
-				);
+					});
+				response.on('error', lost);
 				response.on('end', () => {
 					if (!response.complete) {
-						fail({
-							kind: 'connection',
-							code: 'ECONNRESET',
-							message: 'connection lost while reading the answer',
-						});
+						lost();
 						return;
 					}
 					if (settled) return;

@@ -5,8 +5,8 @@ import type {
 } from 'n8n-workflow';
 
 import { type AgcodOperation, type BodyFormat, OPERATION_SPECS } from './codec';
-import { operationPath, readConnection } from './connection';
-import { agcodHeaders, signAgcodRequest } from './signing';
+import { readConnection } from './connection';
+import { signAgcodCall } from './signing';
 
 /** n8n's legacy request options (HTTP Request node) name the URL `uri`; the newer ones `url`. */
 type RequestOptions = IHttpRequestOptions & { uri?: string; rejectUnauthorized?: boolean };
@@ -30,9 +30,10 @@ function requestUrl(options: RequestOptions): URL {
  * The credential's `authenticate()`: signs one AGCOD call with the same aws4 signing as the node
  * (SigV4, service AGCODService, the credential's region), so n8n's HTTP Request node can call any
  * AGCOD operation with this credential. The operation comes from the URL's last path segment
- * (`…/CreateGiftCard`, one of the eight AGCOD operations), the format from the Content-Type (XML when it says xml, or when the body is
- * XML text; JSON otherwise). It only signs for the credential's own endpoint: a signed request for
- * another host or environment would be refused there anyway, and must not leave n8n.
+ * (`…/CreateGiftCard`, one of the eight AGCOD operations), the format from the Content-Type (XML when it
+ * says xml, or when there is none and the body is XML text; JSON otherwise). It only signs for the
+ * credential's own endpoint: a signed request for another host or environment would be refused there
+ * anyway, and must not leave n8n.
  */
 export function signRequestForCredential(
 	data: ICredentialDataDecryptedObject,
@@ -79,19 +80,7 @@ export function signRequestForCredential(
 		const lower = name.toLowerCase();
 		if (!REPLACED_HEADERS.has(lower) && !lower.startsWith('x-amz-')) headers[name] = value;
 	}
-	Object.assign(
-		headers,
-		signAgcodRequest(
-			{
-				host: connection.baseUrl.host,
-				path: operationPath(connection, operation),
-				region: connection.signingRegion,
-				body,
-				headers: agcodHeaders(operation, format),
-			},
-			connection,
-		),
-	);
+	Object.assign(headers, signAgcodCall(connection, operation, format, body).headers);
 
 	const signed: RequestOptions = { ...request, headers, body };
 	if (connection.allowUnauthorizedCerts) {
