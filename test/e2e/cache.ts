@@ -53,11 +53,11 @@ export const N8N_LINES: Readonly<Record<N8nLine, N8nLineSpec>> = {
 };
 
 /** The line used when nothing else is asked for (the demo, existing callers). */
-export const DEFAULT_LINE: N8nLine = '2.x';
+const DEFAULT_LINE: N8nLine = '2.x';
 /** The 2.x pin, kept for callers that predate the 1.x line. */
 export const N8N_VERSION = N8N_LINES['2.x'].n8nVersion;
 /** Written last into an install directory; its absence means "not installed or half-installed". */
-export const COMPLETION_MARKER = '.install-complete.json';
+const COMPLETION_MARKER = '.install-complete.json';
 
 const LOG_PREFIX = '[n8n-cache]';
 const LOCK_TIMEOUT_MS = 60 * 60 * 1000;
@@ -93,25 +93,17 @@ export function nodeDir(major: number): string {
 	return path.join(cacheDir(), `node${major}`);
 }
 
-export function nodeBinaryPath(major: number): string {
+function nodeBinaryPath(major: number): string {
 	return path.join(nodeDir(major), 'node_modules', 'node', 'bin', 'node');
 }
 
 /** Directory to put first on PATH so that `node` (and npm's `#!/usr/bin/env node`) is that Node. */
-export function nodeBinDir(major: number): string {
+function nodeBinDir(major: number): string {
 	return path.dirname(nodeBinaryPath(major));
-}
-
-export function node24Dir(): string {
-	return nodeDir(24);
 }
 
 export function node24BinaryPath(): string {
 	return nodeBinaryPath(24);
-}
-
-export function node24BinDir(): string {
-	return nodeBinDir(24);
 }
 
 export function n8nInstallDir(line: N8nLine = DEFAULT_LINE): string {
@@ -132,7 +124,7 @@ export function nodeBinaryFor(line: N8nLine): string {
  * The platform package installed next to a cached Node binary is a full Node distribution, headers
  * included: node-gyp builds sqlite3 against them instead of downloading headers from nodejs.org.
  */
-export function nodeHeadersDir(major: number): string | undefined {
+function nodeHeadersDir(major: number): string | undefined {
 	const platformPackages = path.join(nodeDir(major), 'node_modules', 'node', 'node_modules');
 	if (!fs.existsSync(platformPackages)) return undefined;
 	for (const entry of fs.readdirSync(platformPackages)) {
@@ -216,7 +208,7 @@ process.on('exit', () => {
 });
 
 /** Runs one install step, streaming its output to a log file, with timing and a heartbeat. */
-export async function runStep(
+async function runStep(
 	label: string,
 	command: string,
 	args: string[],
@@ -389,7 +381,7 @@ export function readMarker(installDir: string): Record<string, unknown> | undefi
 	}
 }
 
-export function writeMarker(installDir: string, content: Record<string, unknown>): void {
+function writeMarker(installDir: string, content: Record<string, unknown>): void {
 	const markerPath = path.join(installDir, COMPLETION_MARKER);
 	const temporaryPath = `${markerPath}.${process.pid}.tmp`;
 	fs.writeFileSync(temporaryPath, JSON.stringify(content, null, 2) + '\n');
@@ -452,7 +444,7 @@ function isN8nInstalled(line: N8nLine): boolean {
 }
 
 /** Checks that the cached n8n can open its database driver and reports the pinned version. */
-export async function verifyN8nInstall(line: N8nLine, nodeBinary: string): Promise<void> {
+async function verifyN8nInstall(line: N8nLine, nodeBinary: string): Promise<void> {
 	const { n8nVersion, nodeMajor } = N8N_LINES[line];
 	const env = childProcessEnv({}, nodeMajor);
 	await captureOutput(nodeBinary, ['-e', "require('sqlite3')"], { cwd: n8nInstallDir(line), env });

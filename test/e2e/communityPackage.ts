@@ -21,7 +21,7 @@ import { captureOutput, childProcessEnv } from './cache';
 export const PACKAGE_NAME = 'n8n-nodes-amazon-incentives';
 
 /** Flags n8n (2.40.7, 1.123.81) passes to `npm install` inside the unpacked package directory. */
-export const N8N_INSTALLER_NPM_INSTALL_FLAGS = [
+const N8N_INSTALLER_NPM_INSTALL_FLAGS = [
 	'--audit=false',
 	'--fund=false',
 	'--bin-links=false',

@@ -72,7 +72,7 @@ function isRunShaped(value: unknown): value is Record<string, unknown> {
 }
 
 /** Finds the run JSON in the output: the last top-level object (a line that is just "{"). */
-export function extractRunJson(output: string): Record<string, unknown> | undefined {
+function extractRunJson(output: string): Record<string, unknown> | undefined {
 	const text = output.replace(ANSI_ESCAPES, '');
 	const objectStarts: number[] = [];
 	const lineStart = /^\{[ \t]*$/gm;

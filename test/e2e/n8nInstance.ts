@@ -52,7 +52,7 @@ export function lineUnderTest(): N8nLine {
 	return parseLine(fromProject ?? process.env.AGCOD_E2E_N8N_LINE);
 }
 
-export interface N8nInstanceOptions {
+interface N8nInstanceOptions {
 	/** Which n8n line to run (default: lineUnderTest()). */
 	line?: N8nLine;
 	/** How the package under test is made available to n8n (default: not at all). */
@@ -82,7 +82,7 @@ export interface N8nCredential {
 	data: Record<string, unknown>;
 }
 
-export interface CommandResult {
+interface CommandResult {
 	exitCode: number | null;
 	signal: NodeJS.Signals | null;
 	stdout: string;
@@ -123,7 +123,7 @@ export class N8nCommandError extends Error {
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** A 16-character id like the ones n8n generates for workflows and credentials. */
-export function newN8nId(): string {
+function newN8nId(): string {
 	const bytes = randomBytes(16);
 	return Array.from(bytes, (byte) => ID_ALPHABET[byte % ID_ALPHABET.length]).join('');
 }
@@ -254,7 +254,7 @@ export class N8nInstance {
 			N8N_AI_ENABLED: 'false',
 			N8N_PYTHON_ENABLED: 'false',
 			// n8n 2.x always uses task runners (N8N_RUNNERS_ENABLED is gone); the internal JS runner is
-			// a child process, so Code nodes still run without any external service.
+			// a child process, so Code nodes run without any external service. n8n 1.x runs them in process.
 			N8N_RUNNERS_MODE: 'internal',
 			// Community packages load from <user folder>/.n8n/nodes; nothing is fetched at startup.
 			N8N_COMMUNITY_PACKAGES_ENABLED: 'true',

@@ -21,7 +21,7 @@ import * as http from 'node:http';
 import { N8nInstance, type N8nServer, type N8nWorker, type PackageLoading } from './n8nInstance';
 import { PostgresServer, RedisServer } from './services';
 
-export interface QueueClusterOptions {
+interface QueueClusterOptions {
 	/** Worker processes started by start(). */
 	workers: number;
 	/** Executions one worker runs at once (`n8n worker --concurrency`, n8n's default 10). */

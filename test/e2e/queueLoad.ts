@@ -10,7 +10,7 @@ import type { QueueCluster, WebhookAnswer } from './queueCluster';
 
 export const QUEUE_WEBHOOK_PATH = 'queue-batch';
 
-export interface QueueBatchWorkflowOptions {
+interface QueueBatchWorkflowOptions {
 	webhookPath?: string;
 	/**
 	 * true (default): failed items continue as regular output, so each answer lists every item's outcome;
@@ -86,7 +86,7 @@ export function queueBatchWorkflow(
 	};
 }
 
-export interface BatchItem {
+interface BatchItem {
 	key: string;
 	amount: number;
 	/** Requests Per Second, read by a workflow built with rateFromItems. */
@@ -137,7 +137,7 @@ export async function fireBatches(
 	);
 }
 
-export interface LoadMeasure {
+interface LoadMeasure {
 	/** CreateGiftCard requests the sandbox received in the window. */
 	requests: number;
 	throttled: number;

@@ -5,7 +5,7 @@
  * loopback ports in temporary directories, never as system services:
  *
  *   const redis = await RedisServer.start();          // redis.url, redis.port, stop(), restart()
- *   const postgres = await PostgresServer.start();    // host, port, user, database, stop()
+ *   const postgres = await PostgresServer.start();    // host, port, user, createDatabase(), query(), stop()
  *
  * Postgres refuses to run as root, so as root it runs as the `postgres` user of the Debian package;
  * it is stopped gracefully (pg_ctl -m fast) so no shared memory or socket file is left behind.
@@ -57,10 +57,7 @@ async function runOrThrow(
  * (another helper or CI step may be installing something), and `apt-get update` runs only when the
  * package is unknown (a fresh machine has no package lists).
  */
-export async function ensureDebianPackages(
-	packages: string[],
-	isPresent: () => boolean,
-): Promise<void> {
+async function ensureDebianPackages(packages: string[], isPresent: () => boolean): Promise<void> {
 	if (isPresent()) return;
 	await withLock('apt', async () => {
 		if (isPresent()) return;
@@ -109,7 +106,7 @@ export async function ensureDebianPackages(
 	});
 }
 
-export async function ensureRedisServer(): Promise<string> {
+async function ensureRedisServer(): Promise<string> {
 	await ensureDebianPackages(['redis-server'], () => commandExists('redis-server'));
 	return 'redis-server';
 }
@@ -130,7 +127,7 @@ function postgresBinDir(): string | undefined {
 	return undefined;
 }
 
-export async function ensurePostgres(): Promise<string> {
+async function ensurePostgres(): Promise<string> {
 	await ensureDebianPackages(['postgresql'], () => postgresBinDir() !== undefined);
 	return postgresBinDir() as string;
 }
@@ -148,11 +145,7 @@ export async function findFreeLoopbackPort(): Promise<number> {
 }
 
 /** Sends one inline command over RESP and returns the first reply line (e.g. '+PONG'). */
-export async function redisCommand(
-	port: number,
-	command: string,
-	timeoutMs = 1000,
-): Promise<string> {
+async function redisCommand(port: number, command: string, timeoutMs = 1000): Promise<string> {
 	return await new Promise<string>((resolve, reject) => {
 		const socket = net.connect({ host: '127.0.0.1', port });
 		let reply = '';
@@ -199,7 +192,7 @@ process.on('exit', () => {
 	for (const cleanup of exitCleanups) cleanup();
 });
 
-export interface RedisServerOptions {
+interface RedisServerOptions {
 	/** Keep the data on disk (append-only file), so a restart finds the queue where it was. */
 	persistent?: boolean;
 	port?: number;

@@ -30,7 +30,7 @@ export interface SmtpSink {
 	stop(): Promise<void>;
 }
 
-export interface SmtpSinkOptions {
+interface SmtpSinkOptions {
 	host?: string;
 	/** 0 (default) = a free port. */
 	port?: number;
@@ -109,7 +109,7 @@ function textOf(part: ParsedPart): string {
 	return decodeBody(part).replace(/\r\n/g, '\n').trimEnd();
 }
 
-export function parseMessage(raw: string, from: string, to: string[]): ReceivedMail {
+function parseMessage(raw: string, from: string, to: string[]): ReceivedMail {
 	const message = parsePart(raw);
 	return {
 		from,

@@ -15,12 +15,12 @@ import { endpointCredential, type TestEndpoint } from '../support/credentials';
 import { repositoryRoot } from './communityPackage';
 import type { N8nCredential } from './n8nInstance';
 
-export const NODE_TYPE_PLACEHOLDER = 'AMAZON_INCENTIVES_NODE_TYPE';
+const NODE_TYPE_PLACEHOLDER = 'AMAZON_INCENTIVES_NODE_TYPE';
 /** The credential name the scenario workflows reference. */
 export const SCENARIO_CREDENTIAL_NAME = 'AGCOD local sandbox';
 
 /** The credential names the example workflows reference (what a user creates in n8n). */
-export const EXAMPLE_CREDENTIAL_NAMES = {
+const EXAMPLE_CREDENTIAL_NAMES = {
 	amazonIncentivesApi: 'Amazon Incentives account',
 	smtp: 'SMTP account',
 	httpHeaderAuth: 'Webhook secret',
@@ -54,7 +54,7 @@ export function examplesDir(): string {
 	return path.join(repositoryRoot(), 'examples');
 }
 
-export function scenarioWorkflowsDir(): string {
+function scenarioWorkflowsDir(): string {
 	return path.join(repositoryRoot(), 'test', 'workflows');
 }
 
@@ -86,7 +86,7 @@ export function scenarioWorkflow(fileName: string, nodeType: string): WorkflowDe
 }
 
 /** Stands for the AGCOD endpoint's base URL in scenario workflows that call it without the node. */
-export const ENDPOINT_PLACEHOLDER = 'AGCOD_ENDPOINT';
+const ENDPOINT_PLACEHOLDER = 'AGCOD_ENDPOINT';
 
 /** A scenario workflow from test/workflows with every ENDPOINT_PLACEHOLDER replaced by `baseUrl`. */
 export function workflowWithEndpoint(fileName: string, baseUrl: string): WorkflowDefinition {
