@@ -24,7 +24,7 @@ import { type RunNodeOptions, type RunNodeResult, runNode } from '../support/n8n
 export const node = new AmazonIncentives();
 
 /** runNode's default workflow id, and the default scope of derived request ids under it (This Workflow). */
-export const HARNESS_WORKFLOW_ID = 'harness-workflow';
+const HARNESS_WORKFLOW_ID = 'harness-workflow';
 export const HARNESS_SCOPE: RequestIdScope = { type: 'workflow', workflowId: HARNESS_WORKFLOW_ID };
 export const credentialType = new AmazonIncentivesApi();
 
@@ -222,7 +222,7 @@ export function seedFiring(hits: boolean[], rate = 0.5): number {
 	throw new Error(`no seed fires as ${JSON.stringify(hits)}`);
 }
 
-export interface CapturedRequest {
+interface CapturedRequest {
 	path: string;
 	headers: Record<string, string | string[] | undefined>;
 	body: string;

@@ -6,7 +6,7 @@ import aws4 from 'aws4';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
-export interface SandboxCallOptions {
+interface SandboxCallOptions {
 	credentials: { accessKeyId: string; secretAccessKey: string };
 	/** The SigV4 region to sign for (the sandbox's signingRegion). */
 	region: string;

@@ -5,7 +5,7 @@
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { isIP } from 'node:net';
 
-export interface SelfSignedCertificate {
+interface SelfSignedCertificate {
 	certPem: string;
 	keyPem: string;
 }

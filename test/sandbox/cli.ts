@@ -87,11 +87,11 @@ const FLAGS: Record<string, { type: FlagType; help: string }> = {
 	help: { type: 'boolean', help: 'this help' },
 };
 
-export function envName(flag: string): string {
+function envName(flag: string): string {
 	return `AGCOD_SANDBOX_${flag.toUpperCase().replace(/-/g, '_')}`;
 }
 
-export interface CliSettings {
+interface CliSettings {
 	options: SandboxOptions;
 	json: boolean;
 	help: boolean;
@@ -193,7 +193,7 @@ export function parseCliSettings(argv: string[], env: NodeJS.ProcessEnv): CliSet
 	};
 }
 
-export function helpText(): string {
+function helpText(): string {
 	const lines = Object.entries(FLAGS).map(
 		([name, { type, help }]) =>
 			`  --${name}${type === 'string' ? ' <value>' : ''}`.padEnd(30) +
@@ -203,7 +203,7 @@ export function helpText(): string {
 }
 
 /** The credential as n8n's `import:credentials` takes it (one element of the array). */
-export function n8nCredential(sandbox: RunningSandbox, secretAccessKey: string) {
+function n8nCredential(sandbox: RunningSandbox, secretAccessKey: string) {
 	return {
 		name: 'AGCOD local sandbox',
 		type: 'amazonIncentivesApi',
@@ -225,7 +225,7 @@ function describeFaults(faults: FaultConfig): string {
 		: entries.map(([key, value]) => `${key}=${value}`).join(', ');
 }
 
-export async function main(
+async function main(
 	argv = process.argv.slice(2),
 	env = process.env,
 ): Promise<RunningSandbox | null> {

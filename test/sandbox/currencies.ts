@@ -57,7 +57,7 @@ const violation = (errorType: string, message: string): RuleViolation => ({
 	message,
 });
 
-export function formatMinor(minor: number, currencyCode: string): string {
+function formatMinor(minor: number, currencyCode: string): string {
 	return CURRENCIES_WITHOUT_FRACTIONS.has(currencyCode)
 		? String(minor / 100)
 		: (minor / 100).toFixed(2);

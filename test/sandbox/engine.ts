@@ -73,9 +73,9 @@ export const RESPONSE_FIELDS: Record<Operation, string[]> = {
 	VoidAmazonBalanceLoad: ['amazonTransactionId', 'amount', 'loadBalanceRequestId'],
 };
 
-export type AgcodStatus = 'SUCCESS' | 'FAILURE' | 'RESEND';
+type AgcodStatus = 'SUCCESS' | 'FAILURE' | 'RESEND';
 
-export interface AgcodError {
+interface AgcodError {
 	errorCode: string;
 	errorType: string;
 	message: string;
@@ -179,7 +179,7 @@ function asText(value: unknown): string | undefined {
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 /** Upper-case alphanumerics from a CSPRNG (rejection sampling, so every character is equally likely). */
-export function randomAlphanumeric(length: number): string {
+function randomAlphanumeric(length: number): string {
 	let out = '';
 	while (out.length < length) {
 		for (const byte of randomBytes(length * 2)) {
@@ -238,7 +238,7 @@ interface PartnerState {
 	loads: Map<string, LoadRecord>;
 }
 
-export type LedgerStats = Pick<
+type LedgerStats = Pick<
 	SandboxStats,
 	| 'cardsIssued'
 	| 'cardsCancelled'
@@ -253,7 +253,7 @@ export type LedgerStats = Pick<
 	| 'doubleDebits'
 >;
 
-export interface EngineOptions {
+interface EngineOptions {
 	region: RegionGroup;
 	partners: Array<Required<SandboxPartner>>;
 	physicalCards: PhysicalCardSpec[];

@@ -1,7 +1,7 @@
 /** Seeded fault decisions and the token-bucket rate limiter of the sandbox. */
 import type { FaultConfig, FaultRule, RateLimitConfig } from './config';
 
-export const DEFAULT_FAULT_SEED = 0x5eed;
+const DEFAULT_FAULT_SEED = 0x5eed;
 export const DEFAULT_HANG_MS = 30000;
 
 /** mulberry32: small, fast and deterministic, which is all fault injection needs. */
@@ -151,7 +151,7 @@ export class FaultInjector {
 }
 
 /** A token bucket: `capacity` tokens, refilled at `perSecond`; time comes from the caller. */
-export class TokenBucket {
+class TokenBucket {
 	private tokens: number;
 	private last: number | null = null;
 

@@ -7,7 +7,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
-export const SIGV4_ALGORITHM = 'AWS4-HMAC-SHA256';
+const SIGV4_ALGORITHM = 'AWS4-HMAC-SHA256';
 
 export interface SignedRequestParts {
 	method: string;
@@ -18,7 +18,7 @@ export interface SignedRequestParts {
 	body: Buffer | string;
 }
 
-export interface ParsedAuthorization {
+interface ParsedAuthorization {
 	accessKeyId: string;
 	date: string;
 	region: string;
@@ -59,7 +59,7 @@ export function deriveSigningKey(
 }
 
 /** RFC 3986 unreserved characters stay, everything else is %XX with upper-case hex. */
-export function uriEncode(value: string): string {
+function uriEncode(value: string): string {
 	return encodeURIComponent(value).replace(
 		/[!'()*]/g,
 		(c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
@@ -104,7 +104,7 @@ export function canonicalQuery(rawQuery: string): string {
 }
 
 /** All values of each header, by lower-case name, in the order received. */
-export function headerValues(headers: SignedRequestParts['headers']): Map<string, string[]> {
+function headerValues(headers: SignedRequestParts['headers']): Map<string, string[]> {
 	const values = new Map<string, string[]>();
 	const add = (name: string, value: string) => {
 		const key = name.toLowerCase();
@@ -220,11 +220,11 @@ export function parseAuthorization(header: string): ParsedAuthorization | { erro
 export type SigV4FailureKind =
 	'MissingAuthenticationToken' | 'IncompleteSignature' | 'UnrecognizedClient' | 'InvalidSignature';
 
-export type SigV4Result =
+type SigV4Result =
 	| { ok: true; accessKeyId: string; amzDate: string }
 	| { ok: false; kind: SigV4FailureKind; message: string };
 
-export interface VerifyOptions {
+interface VerifyOptions {
 	service: string;
 	region: string;
 	/** The secret of an access key id, or undefined when the key is unknown. */

@@ -75,7 +75,7 @@ export function parseRequestBody(
 	};
 }
 
-export function httpStatusForErrorCode(errorCode: string): number {
+function httpStatusForErrorCode(errorCode: string): number {
 	if (errorCode.startsWith('F4')) return 503;
 	if (errorCode.startsWith('F1') || errorCode.startsWith('F5')) return 500;
 	return 400;

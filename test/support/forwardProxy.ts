@@ -11,7 +11,7 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 
-export interface ProxiedRequest {
+interface ProxiedRequest {
 	/** 'CONNECT' for a tunnel, else the HTTP method of a plain request. */
 	method: string;
 	/** `host:port` for CONNECT, the absolute URL for a plain request. */
@@ -22,7 +22,7 @@ export interface ProxiedRequest {
 	authenticated: boolean;
 }
 
-export interface ForwardProxyOptions {
+interface ForwardProxyOptions {
 	/** Port to listen on (default: any free port), always on 127.0.0.1. */
 	port?: number;
 	/** Names only this proxy resolves, e.g. `{ 'agcod.invalid': '127.0.0.1' }`. */

@@ -90,7 +90,7 @@ const { Container } = requireFromN8nCore<typeof import('@n8n/di')>('@n8n/di');
 const { Logger: N8nCoreLogger } =
 	requireFromN8nCore<typeof import('@n8n/backend-common')>('@n8n/backend-common');
 
-export interface CapturedLog {
+interface CapturedLog {
 	level: 'error' | 'warn' | 'info' | 'debug';
 	message: string;
 	meta?: unknown;
@@ -367,7 +367,7 @@ const credentialResolutionNodeTypes: INodeTypes = {
  * Holds the given credentials encrypted (n8n-core's Credentials + Cipher), and on getDecrypted applies
  * the credential type's defaults and resolves expressions, mirroring n8n's own CredentialsHelper.
  */
-export class HarnessCredentialsHelper extends ICredentialsHelper {
+class HarnessCredentialsHelper extends ICredentialsHelper {
 	private readonly types = new Map<string, ICredentialType>();
 
 	private readonly stored = new Map<string, Credentials>();
