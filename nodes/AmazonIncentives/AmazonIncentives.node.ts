@@ -36,9 +36,10 @@ export class AmazonIncentives implements INodeType {
 		credentials: [
 			{ name: 'amazonIncentivesApi', required: true, testedBy: 'amazonIncentivesApiTest' },
 		],
-		// Claim codes are bearer money. Only n8n's licensed (Enterprise) execution-data redaction applies this;
-		// n8n 1.x and the 2.x community edition ignore it: saved executions store the codes in clear and the
-		// editor shows them. Hence the Claim Code Output option and the execution hint (claimCodesAtRest.ts).
+		// Claim codes are bearer money. Neither supported n8n applies this yet: 1.x never reads it, and 2.40.7
+		// has a strategy for it that its (licensed) execution-data redaction does not run. Saved executions
+		// store the codes in clear and the editor shows them: hence the Claim Code Output option and the
+		// execution hint (claimCodesAtRest.ts).
 		sensitiveOutputFields: ['gcClaimCode'],
 		properties: [
 			resourceProperty,

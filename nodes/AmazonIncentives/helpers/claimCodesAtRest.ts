@@ -66,9 +66,9 @@ function saveDecision(
 }
 
 /**
- * Amazon's data-storage guidelines: a claim code kept for delivery must be disposed of once delivered. The
- * community edition of n8n does not redact `sensitiveOutputFields`, so a saved execution keeps every claim code
- * this node output in clear. When that is about to happen, the editor shows this hint.
+ * Amazon's data-storage guidelines: a claim code kept for delivery must be disposed of once delivered. No
+ * supported n8n redacts `sensitiveOutputFields`, so a saved execution keeps every claim code this node output
+ * in clear. When that is about to happen, the editor shows this hint.
  */
 export function claimCodesAtRestHint(
 	context: IExecuteFunctions,

@@ -74,7 +74,7 @@ export function readConnection(
 		if (!URL.canParse(endpoint))
 			return problem(
 				'endpoint',
-				'The custom Endpoint must be a full URL such as http://127.0.0.1:8787',
+				'The custom Endpoint must be a full URL such as http://127.0.0.1:8089',
 			);
 		baseUrl = new URL(endpoint);
 		if (baseUrl.protocol !== 'http:' && baseUrl.protocol !== 'https:')
