@@ -17,7 +17,7 @@
  *     credentials: { type: new AmazonIncentivesApi(), data: endpointCredential(sandbox) },
  *     settings: { onError: 'continueErrorOutput' },
  *   });
- *   // result.status, result.main, result.errorOutput, result.error, result.runs, result.logs, result.raw
+ *   // result.status, result.main, result.errorOutput, result.error, result.runs, result.logs, result.hints, result.raw
  *
  * (endpointCredential is in ./credentials.ts; test/integration/helpers.ts wraps all this as runAgainst.)
  */

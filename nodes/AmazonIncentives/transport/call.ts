@@ -17,7 +17,10 @@ interface CallOptions {
 	format: BodyFormat;
 	/** Per attempt, connect to last byte. Amazon recommends 6 s. */
 	timeoutMs: number;
-	/** Re-sends after the first attempt for RESEND, throttling, timeouts, connection errors, 5xx. */
+	/**
+	 * Re-sends after the first attempt for RESEND, timeouts, connection errors, 5xx and unreadable answers.
+	 * Throttles are re-sent too but do not count here (only against the retry budget).
+	 */
 	maxRetries: number;
 	/** Wall-clock limit for all attempts and waits of one call. */
 	retryBudgetMs: number;
