@@ -188,7 +188,7 @@ export class RateLimiter {
 
 	constructor(private readonly config: Required<RateLimitConfig>) {}
 
-	/** Takes a token (two for GetAvailableFunds) and answers true, or answers false and takes none. */
+	/** Takes a token (GetAvailableFunds: one from each bucket) and answers true, or answers false and takes none. */
 	admit(partnerId: string, isAvailableFunds: boolean, now: number): boolean {
 		let buckets = this.accounts.get(partnerId);
 		if (!buckets) {
