@@ -86,10 +86,8 @@ interface CommandResult {
 	exitCode: number | null;
 	signal: NodeJS.Signals | null;
 	stdout: string;
-	stderr: string;
 	/** stdout and stderr interleaved as they arrived. */
 	output: string;
-	durationMs: number;
 }
 
 export interface N8nServer {
@@ -324,7 +322,6 @@ export class N8nInstance {
 	private async spawnCommand(args: string[]): Promise<CommandResult> {
 		// Every n8n process starts a task broker; a fresh port keeps parallel instances apart.
 		const env = this.environment({ N8N_RUNNERS_BROKER_PORT: String(await findFreePort()) });
-		const startedAt = Date.now();
 		const child = spawn(this.nodeBinary, [this.n8nBin, ...args], {
 			cwd: this.userFolder,
 			env,
@@ -333,14 +330,12 @@ export class N8nInstance {
 		});
 		if (child.pid) liveProcessGroups.add(child.pid);
 		let stdout = '';
-		let stderr = '';
 		let output = '';
 		child.stdout?.on('data', (chunk: Buffer) => {
 			stdout += chunk.toString('utf8');
 			output += chunk.toString('utf8');
 		});
 		child.stderr?.on('data', (chunk: Buffer) => {
-			stderr += chunk.toString('utf8');
 			output += chunk.toString('utf8');
 		});
 		const timeoutMs = this.options.commandTimeoutMs ?? 3 * 60 * 1000;
@@ -361,7 +356,7 @@ export class N8nInstance {
 			killGroup(child.pid, 'SIGKILL');
 			liveProcessGroups.delete(child.pid);
 		}
-		const result = { exitCode, signal, stdout, stderr, output, durationMs: Date.now() - startedAt };
+		const result = { exitCode, signal, stdout, output };
 		if (timedOut) {
 			throw new N8nCommandError(
 				`n8n ${args.join(' ')} did not finish within ${timeoutMs} ms:\n${extractCommandError(output)}`,
