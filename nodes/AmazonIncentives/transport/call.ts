@@ -169,15 +169,16 @@ function unusableCard(
 		gcId,
 		cardStatus,
 	});
+	const card = `the card of this request ID${gcId ? ` (gcId ${gcId})` : ''}`;
 	if (cardStatus === 'RefundedToPurchaser')
 		return unusable(
 			'CardRefundedToPurchaser',
-			`the card of this request ID${gcId ? ` (gcId ${gcId})` : ''} was cancelled (cardStatus RefundedToPurchaser); its claim code no longer works`,
+			`${card} was cancelled (cardStatus RefundedToPurchaser); its claim code no longer works`,
 		);
 	if (cardStatus !== 'Fulfilled')
 		return unusable(
 			'CardNotFulfilled',
-			`the card of this request ID${gcId ? ` (gcId ${gcId})` : ''} has cardStatus ${String(cardStatus).slice(0, 40)}, not Fulfilled`,
+			`${card} has cardStatus ${String(cardStatus).slice(0, 40)}, not Fulfilled`,
 		);
 	const asked = (request.value ?? null) as JsonObject | null;
 	const got = (cardInfo?.value ?? null) as JsonObject | null;
@@ -186,7 +187,7 @@ function unusableCard(
 		if (cents(got.amount) !== cents(asked.amount) || got.currencyCode !== asked.currencyCode)
 			return unusable(
 				'CardValueMismatch',
-				`the card of this request ID${gcId ? ` (gcId ${gcId})` : ''} is worth ${got.amount} ${got.currencyCode}, but this item asks for ${String(asked.amount)} ${String(asked.currencyCode)}`,
+				`${card} is worth ${got.amount} ${got.currencyCode}, but this item asks for ${String(asked.amount)} ${String(asked.currencyCode)}`,
 			);
 	}
 	return undefined;
@@ -314,7 +315,7 @@ async function sendUntilFinal(
 	let retries = 0;
 	// Whether an attempt so far may have been carried out without us seeing it, and nothing proved otherwise.
 	let mayHaveBeenAppliedBefore = false;
-	const cancelKey = `${connection.baseUrl.origin}|${connection.partnerId}|${requestId ?? ''}`;
+	const cancelKey = `${accountOf(connection)}|${requestId ?? ''}`;
 	const cancelKnownBefore = operation === 'CancelGiftCard' && cancelsMaybeApplied.has(cancelKey);
 	const fail = (
 		last: Exclude<AttemptOutcome, { kind: 'success' }>,
