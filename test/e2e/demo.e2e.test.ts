@@ -10,9 +10,9 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import { findFreePort } from '../support/localServer';
 import { childProcessEnv } from './cache';
 import { PACKAGE_NAME, repositoryRoot } from './communityPackage';
-import { findFreePort } from './n8nInstance';
 import { EXAMPLE_FILES, examplesDir, readWorkflowFile } from './workflows';
 
 const UNMASKED_CLAIM_CODE = /\b[A-Z0-9]{4}-[A-Z0-9]{6}-[A-Z0-9]{4}\b/;

@@ -16,6 +16,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import { findFreePort } from '../support/localServer';
 import { progress, withLock } from './cache';
 
 const APT_LOCK_TIMEOUT_SECONDS = 600;
@@ -132,18 +133,6 @@ async function ensurePostgres(): Promise<string> {
 	return postgresBinDir() as string;
 }
 
-export async function findFreeLoopbackPort(): Promise<number> {
-	return await new Promise<number>((resolve, reject) => {
-		const server = net.createServer();
-		server.unref();
-		server.on('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const { port } = server.address() as net.AddressInfo;
-			server.close(() => resolve(port));
-		});
-	});
-}
-
 /** Sends one inline command over RESP and returns the first reply line (e.g. '+PONG'). */
 async function redisCommand(port: number, command: string, timeoutMs = 1000): Promise<string> {
 	return await new Promise<string>((resolve, reject) => {
@@ -216,7 +205,7 @@ export class RedisServer {
 
 	static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
 		await ensureRedisServer();
-		const port = options.port ?? (await findFreeLoopbackPort());
+		const port = options.port ?? (await findFreePort());
 		const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'agcod-redis-'));
 		const server = new RedisServer(port, directory, options);
 		await server.spawn();
@@ -337,7 +326,7 @@ export class PostgresServer {
 		const account = postgresAccount();
 		const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'agcod-postgres-'));
 		if (account) fs.chownSync(directory, account.uid, account.gid);
-		const port = await findFreeLoopbackPort();
+		const port = await findFreePort();
 		const server = new PostgresServer(port, directory, binDir, account);
 		const asOwner = { ...(account ?? {}), cwd: directory };
 		await runOrThrow(

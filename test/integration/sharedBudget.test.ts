@@ -19,7 +19,8 @@ import {
 	RedisBudget,
 	type BudgetLogger,
 } from '../../nodes/AmazonIncentives/transport/sharedBudget';
-import { findFreeLoopbackPort, RedisServer } from '../e2e/services';
+import { RedisServer } from '../e2e/services';
+import { findFreePort } from '../support/localServer';
 
 jest.setTimeout(120_000);
 
@@ -328,7 +329,7 @@ describe('one request in flight per id across processes', () => {
 
 describe('when Redis is unavailable', () => {
 	it('at start: paces in this process, warns once, keeps same-process duplicates apart', async () => {
-		const nobodyListens = await findFreeLoopbackPort();
+		const nobodyListens = await findFreePort();
 		const { budget, logger } = budgetOn(nobodyListens);
 		const account = newAccount();
 		const request = slotRequest(10, false);

@@ -23,11 +23,20 @@ export async function listenLocally(server: http.Server): Promise<LocalServer> {
 	};
 }
 
+/** A port of 127.0.0.1 that was free a moment ago (the OS picked it, then it was released). */
+export async function findFreePort(): Promise<number> {
+	return await new Promise<number>((resolve, reject) => {
+		const server = net.createServer();
+		server.unref();
+		server.on('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const { port } = server.address() as AddressInfo;
+			server.close(() => resolve(port));
+		});
+	});
+}
+
 /** A local port with nothing listening (connections are refused). */
 export async function closedPortUrl(): Promise<string> {
-	const server = net.createServer();
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const { port } = server.address() as AddressInfo;
-	await new Promise<void>((resolve) => server.close(() => resolve()));
-	return `http://127.0.0.1:${port}`;
+	return `http://127.0.0.1:${await findFreePort()}`;
 }
