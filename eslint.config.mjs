@@ -15,8 +15,8 @@ export default [
 		ignores: ['node_modules/**', 'dist/**', 'gulpfile.js', 'index.js', 'jest.config.js'],
 	},
 	...communityNodeConfig,
-	// Self-hosted community package: aws4 and fast-xml-parser ship as runtime dependencies on purpose,
-	// so only that one rule is turned off; every other community-node rule stays on.
+	// Self-hosted community package: aws4, fast-xml-parser and the proxy libraries n8n itself uses ship as
+	// runtime dependencies on purpose, so only that one rule is turned off; every other rule stays on.
 	{
 		files: [...PACKAGE_CODE, 'package.json'],
 		rules: {
