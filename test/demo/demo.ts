@@ -42,14 +42,14 @@ import {
 	WEBHOOK_SECRET_HEADER,
 } from '../e2e/workflows';
 
-export const DEMO_OWNER = {
+const DEMO_OWNER = {
 	email: 'demo@example.com',
 	password: 'Demo-password-1',
 	firstName: 'Demo',
 	lastName: 'Owner',
 };
-export const DEMO_WEBHOOK_SECRET = 'demo-webhook-secret';
-export const DEMO_POS_SIGNING_KEY = 'demo-pos-signing-key';
+const DEMO_WEBHOOK_SECRET = 'demo-webhook-secret';
+const DEMO_POS_SIGNING_KEY = 'demo-pos-signing-key';
 const DEFAULTS = { port: 5678, sandboxPort: 8089, smtpPort: 2525, host: '127.0.0.1' };
 
 interface DemoOptions {
@@ -112,8 +112,6 @@ function step(title: string): void {
 	stepNumber++;
 	say(`\n[${stepNumber}/${STEPS}] ${title}`);
 }
-
-export { maskClaimCode };
 
 const CLAIM_CODE_IN_TEXT = /\b[A-Z0-9]{4}-[A-Z0-9]{6}-[A-Z0-9]{4}\b/g;
 
