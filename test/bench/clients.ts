@@ -46,7 +46,7 @@ export function loadBuiltNode(): {
 	};
 }
 
-export function credentialFor(target: Target): ICredentialDataDecryptedObject {
+function credentialFor(target: Target): ICredentialDataDecryptedObject {
 	return endpointCredential(
 		{ url: target.url, region: target.region, partner: target },
 		// The https sandbox has a self-signed certificate; only the custom environment allows this.
@@ -121,7 +121,7 @@ export async function runThroughMinimalContext(
 	return output;
 }
 
-export interface LoopResult {
+interface LoopResult {
 	succeeded: number;
 	failed: number;
 }

@@ -16,9 +16,9 @@ import { batchItems, fireBatches, measureLoad, queueBatchWorkflow } from '../e2e
 import { sandboxCredential } from '../e2e/workflows';
 import { type SandboxChild, startSandboxChild } from './sandboxChild';
 
-export type BudgetMode = 'shared' | 'perProcess' | 'manualDivision';
+type BudgetMode = 'shared' | 'perProcess' | 'manualDivision';
 
-export interface QueueModeRow {
+interface QueueModeRow {
 	workers: number;
 	mode: BudgetMode;
 	/** Requests Per Second set in the node. */

@@ -139,8 +139,8 @@ function renderQueueMode(queue: QueueModeResults, lines: string[]): void {
 		);
 }
 
-export const README_START = '<!-- bench:start -->';
-export const README_END = '<!-- bench:end -->';
+const README_START = '<!-- bench:start -->';
+const README_END = '<!-- bench:end -->';
 
 /** Replaces only the text between the bench markers; adds the markers at the end when missing. */
 export function updateReadmeBlock(readmePath: string, block: string): void {

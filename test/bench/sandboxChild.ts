@@ -17,7 +17,7 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** Node flags that run a TypeScript file in the same process (no tsx CLI in between to relay signals). */
 const TSX = ['--import', 'tsx'];
 
-export interface SandboxChildOptions {
+interface SandboxChildOptions {
 	https?: boolean;
 	/** Requests per second per account; undefined = no rate limit. */
 	rate?: number;
