@@ -85,6 +85,8 @@ export function runThroughN8n(
 	});
 }
 
+let minimalRuns = 0;
+
 /**
  * The node's execute() with the smallest context it needs: fixed parameter values (no expression engine),
  * the idempotency key read straight from the item. It measures the node's own per-item work.
@@ -104,12 +106,25 @@ export async function runThroughMinimalContext(
 		requestIdMode: 'derive',
 		options,
 	};
-	const node = { name: 'Amazon Incentives', type: 'CUSTOM.amazonIncentives' } as INode;
+	const node = {
+		id: 'bench-node',
+		name: 'Amazon Incentives',
+		type: 'CUSTOM.amazonIncentives',
+		parameters,
+	} as unknown as INode;
 	const quietLogger = { debug() {}, info() {}, warn() {}, error() {} };
+	const executionId = `bench-${++minimalRuns}`;
+	// What n8n gives every execution and the node reads: the workflow id (the default key scope), the
+	// execution id (the spending limits' per-execution total), the mode and settings (the claim-code hint).
 	const context = {
 		getInputData: () => input,
 		continueOnFail: () => true,
 		getNode: () => node,
+		getWorkflow: () => ({ id: 'bench-workflow', name: 'bench', active: true }),
+		getExecutionId: () => executionId,
+		getMode: () => 'trigger',
+		getWorkflowSettings: () => ({ saveDataSuccessExecution: 'none' }),
+		addExecutionHints() {},
 		logger: quietLogger,
 		getCredentials: async () => credentialFor(target),
 		getNodeParameter(name: string, itemIndex: number, fallback?: unknown) {
