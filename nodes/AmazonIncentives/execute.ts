@@ -304,27 +304,28 @@ function rejectConflictingDuplicates(
 	output: INodeExecutionData[],
 	continueOnFail: boolean,
 ): void {
-	const first = new Map<string, { itemIndex: number; body: string; input: string }>();
+	// Body and input are serialised only when an id repeats: most runs have no repeats, and inputs can be large.
+	const bodyOf = (itemIndex: number) => JSON.stringify(calls[itemIndex]?.body);
+	const inputOf = (itemIndex: number) => stableJson(items[itemIndex].json);
+	const first = new Map<string, number>();
 	calls.forEach((call, itemIndex) => {
 		if (!call?.requestId) return;
 		const key = `${call.operation}|${call.requestId}`;
-		const body = JSON.stringify(call.body);
-		const input = stableJson(items[itemIndex].json);
-		const earlier = first.get(key);
-		if (!earlier) {
-			first.set(key, { itemIndex, body, input });
+		const earlierIndex = first.get(key);
+		if (earlierIndex === undefined) {
+			first.set(key, itemIndex);
 			return;
 		}
-		const differentBody = earlier.body !== body;
+		const differentBody = bodyOf(earlierIndex) !== bodyOf(itemIndex);
 		if (!differentBody && (!call.newTransaction || call.sameIdItemsAreReplays)) return;
-		if (!differentBody && earlier.input === input) return;
+		if (!differentBody && inputOf(earlierIndex) === inputOf(itemIndex)) return;
 		const what = differentBody
 			? 'different details (amount, card or fields)'
 			: 'different input data';
 		const error = markNotSent(
 			new NodeOperationError(
 				context.getNode(),
-				`Item ${itemIndex}: conflict: item ${earlier.itemIndex} has the same ID (request ID ${call.requestId}) with ${what}; nothing was sent for this item`,
+				`Item ${itemIndex}: conflict: item ${earlierIndex} has the same ID (request ID ${call.requestId}) with ${what}; nothing was sent for this item`,
 				{
 					itemIndex,
 					description: differentBody
