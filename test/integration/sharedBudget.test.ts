@@ -192,8 +192,10 @@ describe('shared budget in Redis', () => {
 		await new Promise((resolve) => setTimeout(resolve, 20));
 		await a.budget.pause(account, 1000);
 		const [first, second] = await granted;
+		// Both after the pause, one interval apart. Bounds from below only: a busy machine wakes a waiter late,
+		// never early, so the gap between wake-ups can shrink while the slots themselves stay 100 ms apart.
 		expect(Math.min(first, second)).toBeGreaterThanOrEqual(1000);
-		expect(Math.abs(second - first)).toBeGreaterThanOrEqual(90);
+		expect(Math.max(first, second)).toBeGreaterThanOrEqual(1090);
 	});
 });
 
