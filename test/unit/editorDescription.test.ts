@@ -160,6 +160,39 @@ describe('the node in the editor', () => {
 		});
 	});
 
+	describe('Unique ID: plain words first, the exact terms in the descriptions', () => {
+		const shownFields = (operation: Record<string, unknown>) =>
+			description.properties.filter((property) => shown(property.name, operation));
+
+		it.each(MONEY_OPERATIONS)(
+			'$resource/$operation: a notice saying why, the unique ID and its scope beside it',
+			(operation) => {
+				const fields = shownFields(operation);
+				const names = fields.map((field) => field.name);
+				expect(names).toEqual(
+					expect.arrayContaining(['uniqueIdNotice', 'requestIdMode', 'idempotencyKey']),
+				);
+				// The scope stands beside the key, at the top level: not hidden in Options.
+				expect(names.indexOf('idempotencyScope')).toBe(names.indexOf('idempotencyKey') + 1);
+				const byName = Object.fromEntries(fields.map((field) => [field.name, field]));
+				expect(byName.uniqueIdNotice.displayName).toMatch(/once.*same ID.*original result/);
+				expect(byName.requestIdMode.displayName).toBe('Unique ID Source');
+				expect(byName.idempotencyKey.displayName).toMatch(/^Unique ID for This /);
+				expect(byName.idempotencyScope.displayName).toBe('Unique Within');
+				// The power users' terms are still there, in the descriptions.
+				expect(byName.idempotencyKey.description).toContain('idempotency key');
+				expect(byName.idempotencyScope.description).toContain('idempotency scope');
+				expect(byName.idempotencyScope.default).toBe('workflow');
+			},
+		);
+
+		it('no field is named with the jargon itself', () => {
+			const displayNames = allProperties(description.properties).map((field) => field.displayName);
+			for (const jargon of [/Idempotency/i, /Request ID Source/i, /Namespace/i])
+				expect(displayNames.filter((name) => jargon.test(name))).toEqual([]);
+		});
+	});
+
 	describe('Spending Limits', () => {
 		it.each(MONEY_OPERATIONS)('$resource/$operation has them', (operation) => {
 			expect(shown('spendingLimits', operation)).toBe(true);
