@@ -2,14 +2,15 @@
  * The node's own HTTP transport: node:http(s) with keep-alive agents, and n8n's proxy rules.
  *
  * Why not `this.helpers.httpRequestWithAuthentication` (n8n's request helpers, signing with the credential's
- * authenticate()): decided on purpose, measured with `npm run bench` on 2026-12-02 (2 cores; CPU per item,
- * median of 7, node's execute() in a minimal execute context ÷ the bare aws4 + node:http loop, same run):
- * - own transport: 0.999 of the rate limit, 0 failures, CPU 1.47× (429 µs, bare 292 µs; through
- *   WorkflowExecute 2.43×), within the 1.5× target;
- * - through httpRequestWithAuthentication (n8n-core 2.40.3's helper, same limiter and retries; a throwaway
- *   branch, machine loaded by other work): 0.996 of the limit, 0 failures, but CPU 3.01× (3881 µs, bare
- *   1291 µs; through WorkflowExecute 4.26×), far over the target: every call re-reads the credential and
- *   goes through n8n's axios pipeline.
+ * authenticate()): decided on purpose, measured with `npm run bench` on 2026-12-02, each run alone on the
+ * same 2-core VM (CPU per item, median of 7: node's execute() in a minimal execute context ÷ the bare aws4 +
+ * node:http loop of the same run):
+ * - own transport (commit 9ec0eb3): 0.997 of the rate limit, 0 failures, CPU 1.48× (897 µs, bare 605 µs;
+ *   through WorkflowExecute 2.25×), within the 1.5× target;
+ * - through httpRequestWithAuthentication (n8n-core 2.40.3's helper, same limiter and retries; throwaway
+ *   branch 1a5a9a6, AGCOD_TRANSPORT=helpers): 0.999 of the limit, 0 failures, but CPU 3.03× (2282 µs, bare
+ *   754 µs; through WorkflowExecute 3.55×), twice the target: every call re-reads the credential and goes
+ *   through n8n's axios pipeline.
  * - The retry and idempotency rules need the raw outcome of each attempt: refused (nothing sent) vs reset or
  *   timed out (maybe committed), the HTTP status and the body as sent. The helpers wrap these in a
  *   NodeApiError whose shape differs between n8n 1.x (n8n-core's axios helpers) and 2.x (@n8n/backend-network).
