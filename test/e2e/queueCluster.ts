@@ -17,6 +17,10 @@
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+
+import { type N8nRun, toN8nRun } from './executeOutput';
 
 import { N8nInstance, type N8nServer, type N8nWorker, type PackageLoading } from './n8nInstance';
 import { PostgresServer, RedisServer } from './services';
@@ -42,6 +46,17 @@ export interface WebhookAnswer {
 }
 
 const DATABASE = 'n8n';
+
+/** Execution statuses of n8n that are not final yet. */
+const UNFINISHED_STATUSES = new Set(['new', 'running', 'waiting']);
+
+export interface StoredExecution {
+	id: number;
+	/** n8n's status: 'success', 'error', 'crashed', … or, not ended yet, 'new', 'running', 'waiting'. */
+	status: string;
+	/** What each node put out, once the execution has ended. */
+	run?: N8nRun;
+}
 
 export class QueueCluster {
 	server: N8nServer | undefined;
@@ -179,19 +194,43 @@ export class QueueCluster {
 		);
 	}
 
-	/** Status of each execution of a workflow, from n8n's database. */
-	async executionStatuses(workflowId: string): Promise<Array<{ id: string; status: string }>> {
+	/**
+	 * Executions of a workflow with an id above `afterId`, as n8n stored them in Postgres (what its Executions list
+	 * shows). Run data is read only for executions that ended, with the n8n installation's own flatted (n8n stores
+	 * run data flatted).
+	 */
+	async storedExecutions(workflowId: string, afterId = 0): Promise<StoredExecution[]> {
 		const rows = await this.postgres.query(
 			DATABASE,
-			`SELECT id, status FROM execution_entity WHERE "workflowId" = '${workflowId.replace(/'/g, "''")}' ORDER BY id`,
+			`SELECT id, status FROM execution_entity WHERE "workflowId" = '${workflowId.replace(/'/g, "''")}' ` +
+				`AND id > ${Number(afterId)} ORDER BY id`,
 		);
-		return rows
-			.split('\n')
-			.filter(Boolean)
-			.map((row) => {
-				const [id, status] = row.split('|');
-				return { id, status };
-			});
+		const fromN8n = createRequire(path.join(this.n8n.installationDir(), 'package.json'));
+		const { parse } = fromN8n('flatted') as { parse: (text: string) => Record<string, unknown> };
+		const executions: StoredExecution[] = [];
+		for (const row of rows.split('\n').filter(Boolean)) {
+			const [id, status] = row.split('|');
+			const execution: StoredExecution = { id: Number(id), status };
+			if (!UNFINISHED_STATUSES.has(status)) {
+				const data = await this.postgres.query(
+					DATABASE,
+					`SELECT data FROM execution_data WHERE "executionId" = ${Number(id)}`,
+				);
+				if (data.trim())
+					execution.run = toN8nRun({ data: parse(data.trim()), status, finished: true });
+			}
+			executions.push(execution);
+		}
+		return executions;
+	}
+
+	/** The id of the newest execution of a workflow (0 when none), for storedExecutions(workflowId, afterId). */
+	async lastExecutionId(workflowId: string): Promise<number> {
+		const rows = await this.postgres.query(
+			DATABASE,
+			`SELECT COALESCE(MAX(id), 0) FROM execution_entity WHERE "workflowId" = '${workflowId.replace(/'/g, "''")}'`,
+		);
+		return Number(rows.trim());
 	}
 
 	/** Stops n8n (workers first), then Postgres (gracefully) and Redis; keeps logs with AGCOD_E2E_KEEP=1. */

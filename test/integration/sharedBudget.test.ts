@@ -85,6 +85,15 @@ async function grantTimes(
 	}
 }
 
+/** Waits until the budget has said that Redis is back (10 s at most), and gives it a moment to catch up. */
+async function waitForInfo(logger: RecordingLogger): Promise<void> {
+	const deadline = Date.now() + 10_000;
+	while (logger.count('info') === 0 && Date.now() < deadline)
+		await new Promise((resolve) => setTimeout(resolve, 50));
+	expect(logger.count('info')).toBe(1);
+	await new Promise((resolve) => setTimeout(resolve, 200));
+}
+
 function busiestWindow(times: number[], windowMs: number): number {
 	const sorted = [...times].sort((a, b) => a - b);
 	let busiest = 0;
@@ -366,6 +375,41 @@ describe('when Redis is unavailable', () => {
 		await again?.release(true);
 		expect(logger.count('warn')).toBe(1);
 	});
+
+	it.each([
+		['succeeded: every process sees a replay', true],
+		['failed: no process sees a replay', false],
+	])(
+		'ids released while Redis is away reach Redis when it is back; %s, and no hold outlives the outage',
+		async (_, succeeded) => {
+			const server = await RedisServer.start({ persistent: true });
+			try {
+				const account = newAccount();
+				const [a, b] = [budgetOn(server.port), budgetOn(server.port)];
+				const hold = (name: string) =>
+					a.budget.lockRequest(account, name, 60_000, Date.now() + 1000);
+				// One id held in Redis before the outage, one taken during it (in this process only).
+				const heldBefore = await hold('CreateGiftCard:AwssbM1');
+				await server.stop();
+				const heldDuring = await hold('CreateGiftCard:AwssbM2');
+				expect([heldBefore, heldDuring].every(Boolean)).toBe(true);
+				await heldBefore?.release(succeeded);
+				await heldDuring?.release(succeeded);
+				await server.restart();
+				await waitForInfo(a.logger);
+				// Another process may take both at once (Redis kept the first hold until its release arrived).
+				for (const name of ['CreateGiftCard:AwssbM1', 'CreateGiftCard:AwssbM2']) {
+					const startedAt = Date.now();
+					const lock = await b.budget.lockRequest(account, name, 60_000, Date.now() + 5000);
+					expect(Date.now() - startedAt).toBeLessThan(1000);
+					expect(lock?.replay).toBe(succeeded);
+					await lock?.release(succeeded);
+				}
+			} finally {
+				await server.dispose();
+			}
+		},
+	);
 
 	it('mid-run: no request fails, one warning, and the budget returns to Redis when it is back', async () => {
 		const server = await RedisServer.start();

@@ -15,7 +15,8 @@
  * - When Redis is unreachable, at start or later, each decision falls back to this process' own budget and
  *   request map, with one warning per outage: requests keep going (other processes may then push the account
  *   over its limit, and throttles are re-sent), duplicates are still kept apart within the process, and nothing
- *   fails only because Redis blinked.
+ *   fails only because Redis blinked. Releases Redis missed are sent when it is back, so an id that succeeded
+ *   meanwhile is still a replay for every process.
  */
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -230,6 +231,23 @@ function accountKeys(account: string): AccountKeys {
 	return keys;
 }
 
+/** A release of a request id that Redis has not taken yet. */
+interface MissedRelease {
+	succeededKey: string;
+	token: string;
+	succeeded: boolean;
+}
+
+function releaseArguments(lockKey: string, release: MissedRelease): Array<string | number> {
+	return [
+		lockKey,
+		release.succeededKey,
+		release.token,
+		release.succeeded ? 1 : 0,
+		SUCCEEDED_TTL_MS,
+	];
+}
+
 const LOCK_POLL_MIN_MS = 25;
 const LOCK_POLL_MAX_MS = 250;
 
@@ -241,6 +259,9 @@ export class RedisBudget implements AccountBudget {
 	private connecting: Promise<void> | undefined;
 	private closed = false;
 	private unavailable = false;
+	/** Releases Redis missed while it was away, by lock key; sent when it is back (see releaseInRedis). */
+	private readonly missedReleases = new Map<string, MissedRelease>();
+	private sendingMissed: Promise<void> | undefined;
 
 	constructor(
 		private readonly client: RedisClient,
@@ -252,7 +273,10 @@ export class RedisBudget implements AccountBudget {
 			client.defineCommand(name, definition);
 		// The budget's connection never keeps a process alive on its own (n8n execute, tests).
 		client.on('connect', () => (client as { stream?: { unref?: () => void } }).stream?.unref?.());
-		client.on('ready', () => this.markAvailable());
+		client.on('ready', () => {
+			this.markAvailable();
+			void this.sendMissedReleases();
+		});
 		client.on('close', () => this.markUnavailable('connection closed'));
 		// ioredis reports every failed reconnect as an error event; the state change above says it once.
 		client.on('error', () => undefined);
@@ -377,7 +401,16 @@ export class RedisBudget implements AccountBudget {
 		for (;;) {
 			const reply = (await this.tryScript('agcodLock', [lockKey, succeededKey, token, holdMs])) as
 				[number, number] | undefined;
-			if (!reply) return local; // Redis unavailable: this process' map is all there is.
+			if (!reply) {
+				// Redis unavailable: this process' map is all there is; a success is still written to Redis later.
+				return {
+					replay: local.replay,
+					release: async (succeeded: boolean) => {
+						if (succeeded) await this.releaseInRedis(lockKey, succeededKey, token, true);
+						await local.release(succeeded);
+					},
+				};
+			}
 			const [acquired, detail] = reply;
 			if (acquired === 1)
 				return this.heldInRedis(local, lockKey, succeededKey, token, holdMs, detail === 1);
@@ -409,17 +442,46 @@ export class RedisBudget implements AccountBudget {
 			replay: replayInRedis || local.replay,
 			release: async (succeeded: boolean) => {
 				clearInterval(renewal);
-				// If Redis is away now, the hold simply expires.
-				await this.tryScript('agcodRelease', [
-					lockKey,
-					succeededKey,
-					token,
-					succeeded ? 1 : 0,
-					SUCCEEDED_TTL_MS,
-				]);
+				await this.releaseInRedis(lockKey, succeededKey, token, succeeded);
 				await local.release(succeeded);
 			},
 		};
+	}
+
+	/**
+	 * Releases a hold in Redis and marks a success there. When Redis is away, the release is kept and sent when
+	 * it is back: other processes then see the success (`replay`), and the hold, if Redis kept it, ends before
+	 * its expiry. A token that holds nothing only writes the marker.
+	 */
+	private async releaseInRedis(
+		lockKey: string,
+		succeededKey: string,
+		token: string,
+		succeeded: boolean,
+	): Promise<void> {
+		const missed: MissedRelease = { succeededKey, token, succeeded };
+		if ((await this.tryScript('agcodRelease', releaseArguments(lockKey, missed))) !== undefined)
+			return;
+		this.missedReleases.delete(lockKey);
+		this.missedReleases.set(lockKey, missed);
+		if (this.missedReleases.size > MAX_REMEMBERED_REQUESTS)
+			this.missedReleases.delete(this.missedReleases.keys().next().value as string);
+	}
+
+	/** Sends the releases Redis missed, oldest first; those it misses again wait for the next reconnect. */
+	private async sendMissedReleases(): Promise<void> {
+		this.sendingMissed ??= (async () => {
+			for (const [lockKey, missed] of this.missedReleases) {
+				if (this.client.status !== 'ready') return;
+				try {
+					await this.script('agcodRelease', releaseArguments(lockKey, missed));
+				} catch {
+					return;
+				}
+				this.missedReleases.delete(lockKey);
+			}
+		})().finally(() => (this.sendingMissed = undefined));
+		await this.sendingMissed;
 	}
 }
 
