@@ -273,10 +273,7 @@ export class RedisBudget implements AccountBudget {
 			client.defineCommand(name, definition);
 		// The budget's connection never keeps a process alive on its own (n8n execute, tests).
 		client.on('connect', () => (client as { stream?: { unref?: () => void } }).stream?.unref?.());
-		client.on('ready', () => {
-			this.markAvailable();
-			void this.sendMissedReleases();
-		});
+		client.on('ready', () => this.markAvailable());
 		client.on('close', () => this.markUnavailable('connection closed'));
 		// ioredis reports every failed reconnect as an error event; the state change above says it once.
 		client.on('error', () => undefined);
@@ -299,6 +296,8 @@ export class RedisBudget implements AccountBudget {
 		this.logger()?.info(
 			`Amazon Incentives: the shared rate budget in ${this.description} is back.`,
 		);
+		// Every missed release came with an outage (markUnavailable), so this is when to send them.
+		void this.sendMissedReleases();
 	}
 
 	/** Ends the connection; decisions are then made in this process only. */
