@@ -21,7 +21,6 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
 import { type N8nRun, toN8nRun } from './executeOutput';
-
 import { N8nInstance, type N8nServer, type N8nWorker, type PackageLoading } from './n8nInstance';
 import { PostgresServer, RedisServer } from './services';
 
@@ -56,6 +55,11 @@ export interface StoredExecution {
 	status: string;
 	/** What each node put out, once the execution has ended. */
 	run?: N8nRun;
+}
+
+/** SQL condition: rows of `table` belong to this workflow. */
+function workflowIs(workflowId: string, table: string): string {
+	return `${table}."workflowId" = '${workflowId.replace(/'/g, "''")}'`;
 }
 
 export class QueueCluster {
@@ -200,35 +204,32 @@ export class QueueCluster {
 	 * run data flatted).
 	 */
 	async storedExecutions(workflowId: string, afterId = 0): Promise<StoredExecution[]> {
+		// One row per line: flatted text is JSON, which has no raw line breaks; it may contain '|', so it comes last.
 		const rows = await this.postgres.query(
 			DATABASE,
-			`SELECT id, status FROM execution_entity WHERE "workflowId" = '${workflowId.replace(/'/g, "''")}' ` +
-				`AND id > ${Number(afterId)} ORDER BY id`,
+			`SELECT e.id, e.status, d.data FROM execution_entity e LEFT JOIN execution_data d ON d."executionId" = e.id ` +
+				`WHERE ${workflowIs(workflowId, 'e')} AND e.id > ${Number(afterId)} ORDER BY e.id`,
 		);
 		const fromN8n = createRequire(path.join(this.n8n.installationDir(), 'package.json'));
 		const { parse } = fromN8n('flatted') as { parse: (text: string) => Record<string, unknown> };
-		const executions: StoredExecution[] = [];
-		for (const row of rows.split('\n').filter(Boolean)) {
-			const [id, status] = row.split('|');
-			const execution: StoredExecution = { id: Number(id), status };
-			if (!UNFINISHED_STATUSES.has(status)) {
-				const data = await this.postgres.query(
-					DATABASE,
-					`SELECT data FROM execution_data WHERE "executionId" = ${Number(id)}`,
-				);
-				if (data.trim())
-					execution.run = toN8nRun({ data: parse(data.trim()), status, finished: true });
-			}
-			executions.push(execution);
-		}
-		return executions;
+		return rows
+			.split('\n')
+			.filter(Boolean)
+			.map((row) => {
+				const [id, status, ...data] = row.split('|');
+				const execution: StoredExecution = { id: Number(id), status };
+				const text = data.join('|');
+				if (!UNFINISHED_STATUSES.has(status) && text)
+					execution.run = toN8nRun({ data: parse(text), status, finished: true });
+				return execution;
+			});
 	}
 
 	/** The id of the newest execution of a workflow (0 when none), for storedExecutions(workflowId, afterId). */
 	async lastExecutionId(workflowId: string): Promise<number> {
 		const rows = await this.postgres.query(
 			DATABASE,
-			`SELECT COALESCE(MAX(id), 0) FROM execution_entity WHERE "workflowId" = '${workflowId.replace(/'/g, "''")}'`,
+			`SELECT COALESCE(MAX(id), 0) FROM execution_entity e WHERE ${workflowIs(workflowId, 'e')}`,
 		);
 		return Number(rows.trim());
 	}

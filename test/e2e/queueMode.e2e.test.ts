@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { DEFAULT_RATE_LIMIT, type RunningSandbox, startSandbox } from '../sandbox';
 import {
@@ -54,10 +55,6 @@ function describeAnswers(answers: ExecutionAnswer[]) {
 			...new Set(items.filter((item) => item.error).map((item) => item.error?.message)),
 		].slice(0, 3),
 	}));
-}
-
-function sleep(ms: number): Promise<void> {
-	return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** The Amazon Incentives node's output items of a stored execution. */

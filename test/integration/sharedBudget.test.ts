@@ -2,6 +2,8 @@
  * The shared budget against a real redis-server (Debian's package, installed when missing). Each RedisBudget
  * here has its own connection and its own in-process fallback, as each n8n worker process has.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import Redis from 'ioredis';
 
 import {
@@ -88,10 +90,9 @@ async function grantTimes(
 /** Waits until the budget has said that Redis is back (10 s at most), and gives it a moment to catch up. */
 async function waitForInfo(logger: RecordingLogger): Promise<void> {
 	const deadline = Date.now() + 10_000;
-	while (logger.count('info') === 0 && Date.now() < deadline)
-		await new Promise((resolve) => setTimeout(resolve, 50));
+	while (logger.count('info') === 0 && Date.now() < deadline) await sleep(50);
 	expect(logger.count('info')).toBe(1);
-	await new Promise((resolve) => setTimeout(resolve, 200));
+	await sleep(200);
 }
 
 function busiestWindow(times: number[], windowMs: number): number {

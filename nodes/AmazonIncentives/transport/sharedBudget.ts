@@ -70,6 +70,13 @@ function sleep(ms: number): Promise<void> {
 const SUCCEEDED_TTL_MS = 24 * 60 * 60 * 1000;
 const MAX_REMEMBERED_REQUESTS = 100_000;
 
+/** Sets `key` as the newest entry of `map`, dropping the oldest beyond MAX_REMEMBERED_REQUESTS. */
+function setNewest<V>(map: Map<string, V>, key: string, value: V): void {
+	map.delete(key);
+	map.set(key, value);
+	if (map.size > MAX_REMEMBERED_REQUESTS) map.delete(map.keys().next().value as string);
+}
+
 /** The budget and request map of this process alone. */
 export class LocalBudget implements AccountBudget {
 	readonly description = 'this n8n process';
@@ -99,9 +106,7 @@ export class LocalBudget implements AccountBudget {
 	}
 
 	rememberSuccess(key: string): void {
-		this.succeeded.set(key, true);
-		if (this.succeeded.size > MAX_REMEMBERED_REQUESTS)
-			this.succeeded.delete(this.succeeded.keys().next().value as string);
+		setNewest(this.succeeded, key, true);
 	}
 
 	async lockRequest(
@@ -231,23 +236,6 @@ function accountKeys(account: string): AccountKeys {
 	return keys;
 }
 
-/** A release of a request id that Redis has not taken yet. */
-interface MissedRelease {
-	succeededKey: string;
-	token: string;
-	succeeded: boolean;
-}
-
-function releaseArguments(lockKey: string, release: MissedRelease): Array<string | number> {
-	return [
-		lockKey,
-		release.succeededKey,
-		release.token,
-		release.succeeded ? 1 : 0,
-		SUCCEEDED_TTL_MS,
-	];
-}
-
 const LOCK_POLL_MIN_MS = 25;
 const LOCK_POLL_MAX_MS = 250;
 
@@ -259,8 +247,8 @@ export class RedisBudget implements AccountBudget {
 	private connecting: Promise<void> | undefined;
 	private closed = false;
 	private unavailable = false;
-	/** Releases Redis missed while it was away, by lock key; sent when it is back (see releaseInRedis). */
-	private readonly missedReleases = new Map<string, MissedRelease>();
+	/** agcodRelease arguments Redis missed while it was away, by lock key; sent when it is back (releaseInRedis). */
+	private readonly missedReleases = new Map<string, Array<string | number>>();
 	private sendingMissed: Promise<void> | undefined;
 
 	constructor(
@@ -458,22 +446,18 @@ export class RedisBudget implements AccountBudget {
 		token: string,
 		succeeded: boolean,
 	): Promise<void> {
-		const missed: MissedRelease = { succeededKey, token, succeeded };
-		if ((await this.tryScript('agcodRelease', releaseArguments(lockKey, missed))) !== undefined)
-			return;
-		this.missedReleases.delete(lockKey);
-		this.missedReleases.set(lockKey, missed);
-		if (this.missedReleases.size > MAX_REMEMBERED_REQUESTS)
-			this.missedReleases.delete(this.missedReleases.keys().next().value as string);
+		const args = [lockKey, succeededKey, token, succeeded ? 1 : 0, SUCCEEDED_TTL_MS];
+		if ((await this.tryScript('agcodRelease', args)) === undefined)
+			setNewest(this.missedReleases, lockKey, args);
 	}
 
-	/** Sends the releases Redis missed, oldest first; those it misses again wait for the next reconnect. */
+	/** Sends the releases Redis missed, oldest first; those it misses again wait until it is back again. */
 	private async sendMissedReleases(): Promise<void> {
 		this.sendingMissed ??= (async () => {
-			for (const [lockKey, missed] of this.missedReleases) {
+			for (const [lockKey, args] of this.missedReleases) {
 				if (this.client.status !== 'ready') return;
 				try {
-					await this.script('agcodRelease', releaseArguments(lockKey, missed));
+					await this.script('agcodRelease', args);
 				} catch {
 					return;
 				}
